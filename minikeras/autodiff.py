@@ -1,0 +1,157 @@
+"""GradientTape: records ops while it is open, then walks them backwards (the chain rule).
+
+Every differentiable op calls ``record(value, inputs, *backward)``: ``backward[i]`` maps the
+gradient of the loss with respect to the op's output (``g``) to the gradient with respect to
+``inputs[i]``. The tape keeps the list of recorded ops in order; ``tape.gradient(loss, w)`` starts
+from ``d loss / d loss = 1`` and visits them from last to first, calling each backward function on
+the gradient that has flowed into that op's output, and adding up what flows into each input.
+
+Nothing is recorded when no tape is open, so inference pays only for the forward arithmetic.
+"""
+
+import numpy as np
+
+from minikeras.tensor import ArrayLike, Tensor
+from minikeras.variables import Variable
+
+_RECORDING = []  # the tapes open now, innermost last
+
+
+def record(value, inputs, *backward):
+    """Wrap ``value`` as a Tensor and tell every open tape how to differentiate it."""
+    out = Tensor(value)
+    for tape in _RECORDING:
+        tape._record(out, inputs, backward)
+    return out
+
+
+def is_recording():
+    return bool(_RECORDING)
+
+
+class GradientTape:
+    """``with GradientTape() as tape: loss = f(w)`` then ``tape.gradient(loss, w)``.
+
+    Trainable ``Variable``s are watched automatically (``watch_accessed_variables=True``); any other
+    tensor or array can be watched with ``tape.watch(x)``. A tape that is not ``persistent`` frees
+    its records after the first ``gradient`` call.
+    """
+
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        self.persistent = persistent
+        self.watch_accessed_variables = watch_accessed_variables
+        self._ops = []  # (output, inputs, backward functions), in the order they ran
+        self._watched = {}  # id -> object, for everything gradients flow through
+        self._used = False
+
+    def __enter__(self):
+        _RECORDING.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _RECORDING.remove(self)
+
+    def watch(self, tensor):
+        """Differentiate with respect to ``tensor`` (a Tensor, Variable, or list of them)."""
+        items = tensor if isinstance(tensor, list | tuple) else [tensor]
+        for item in items:
+            if not isinstance(item, ArrayLike):
+                raise ValueError(
+                    f"Passed in object of type {type(item).__name__}, not a Tensor or Variable. "
+                    f"Convert it first with minikeras.ops.convert_to_tensor().")
+            self._watched[id(item)] = item
+
+    def stop_recording(self):
+        """A context in which ops are not recorded by this tape."""
+        return _Paused(self)
+
+    def reset(self):
+        self._ops.clear()
+        self._watched.clear()
+
+    def _is_watched(self, x):
+        if id(x) in self._watched:
+            return True
+        if self.watch_accessed_variables and type(x) is Variable and x.trainable:
+            self._watched[id(x)] = x
+            return True
+        return False
+
+    def _record(self, out, inputs, backward):
+        if any([self._is_watched(x) for x in inputs]):  # a list: watch every variable we see
+            self._watched[id(out)] = out
+            self._ops.append((out, inputs, backward))
+
+    def gradient(self, target, sources, output_gradients=None,
+                 unconnected_gradients="none"):
+        """d target / d source for each source (None where they are not connected).
+
+        ``target`` may be a tensor or a list of tensors (their sum is differentiated); a non-scalar
+        target is summed, as in TensorFlow. ``sources`` may be one tensor or variable, a list or
+        tuple, or a dict; the result has the same structure.
+        """
+        if self._used and not self.persistent:
+            raise RuntimeError("A non-persistent GradientTape can only be used to compute one "
+                               "set of gradients (or jacobians). Use persistent=True.")
+        self._used = True
+        grads = {}
+        targets = target if isinstance(target, list | tuple) else [target]
+        seeds = (output_gradients if isinstance(output_gradients, list | tuple)
+                 else [output_gradients] * len(targets))
+        for t, seed in zip(targets, seeds, strict=True):
+            g = np.ones_like(t._value) if seed is None else np.asarray(seed)
+            _accumulate(grads, t, g)
+        for out, inputs, backward in reversed(self._ops):
+            g = grads.get(id(out))
+            if g is None:
+                continue
+            for x, grad_fn in zip(inputs, backward):
+                if id(x) in self._watched and grad_fn is not None:
+                    _accumulate(grads, x, _unbroadcast(grad_fn(g), np.shape(x)))
+        if not self.persistent:
+            self._ops = []
+        return _gather(grads, sources, unconnected_gradients)
+
+
+def _accumulate(grads, x, g):
+    dtype = x._value.dtype if isinstance(x, ArrayLike) else None
+    if dtype is not None and dtype.kind == "f" and g.dtype != dtype:
+        g = g.astype(dtype)
+    previous = grads.get(id(x))
+    grads[id(x)] = g if previous is None else previous + g
+
+
+def _unbroadcast(g, shape):
+    """Sum a gradient back down to ``shape``: the backward rule of NumPy broadcasting."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _gather(grads, sources, unconnected):
+    if isinstance(sources, dict):
+        return {k: _gather(grads, v, unconnected) for k, v in sources.items()}
+    if isinstance(sources, list | tuple):
+        return type(sources)(_gather(grads, s, unconnected) for s in sources)
+    g = grads.get(id(sources))
+    if g is None and unconnected == "zero":
+        return Tensor(np.zeros_like(np.asarray(sources)))
+    return None if g is None else Tensor(g)
+
+
+class _Paused:
+    def __init__(self, tape):
+        self.tape = tape
+
+    def __enter__(self):
+        self.index = _RECORDING.index(self.tape)
+        _RECORDING.remove(self.tape)
+
+    def __exit__(self, *exc):
+        _RECORDING.insert(self.index, self.tape)

@@ -1,0 +1,75 @@
+"""Global settings, as in ``keras.backend``: the default float type, epsilon, name counters.
+
+minikeras computes in float32 unless told otherwise, like Keras; ``set_floatx("float64")`` switches
+every new weight and every converted input to float64 (the gradient checks in ``tests/`` use it).
+"""
+
+import re
+from collections import defaultdict
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_NAME_COUNTERS = defaultdict(int)
+
+
+def floatx():
+    """The default float type as a string: ``'float32'`` unless ``set_floatx`` changed it."""
+    return _FLOATX
+
+
+def set_floatx(value):
+    """Set the default float type: one of ``'float16'``, ``'float32'``, ``'float64'``."""
+    global _FLOATX
+    if value not in ("float16", "float32", "float64"):
+        raise ValueError(
+            f"Unknown `floatx` value: {value!r}. Expected one of 'float16', 'float32', 'float64'."
+        )
+    _FLOATX = str(value)
+
+
+def epsilon():
+    """The fuzz factor used to keep logs and divisions finite: ``1e-7``, as in Keras."""
+    return _EPSILON
+
+
+def set_epsilon(value):
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def clear_session():
+    """Forget the automatic names given so far, so the next Dense is ``dense`` again."""
+    _NAME_COUNTERS.clear()
+
+
+def to_snake_case(name):
+    """``'BatchNormalization'`` -> ``'batch_normalization'``, as Keras names layers."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+    return name
+
+
+def unique_name(base):
+    """``dense``, then ``dense_1``, ``dense_2``... (one counter per base name, per session)."""
+    count = _NAME_COUNTERS[base]
+    _NAME_COUNTERS[base] += 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def is_float_dtype(dtype):
+    return str(dtype).startswith(("float", "bfloat"))
+
+
+def standardize_dtype(dtype):
+    """A dtype given as a string, a NumPy dtype or a Python type, as Keras's string name."""
+    if dtype is None:
+        return floatx()
+    if dtype is float:
+        return floatx()
+    if dtype is int:
+        return "int32"
+    if dtype is bool:
+        return "bool"
+    name = getattr(dtype, "name", None) or str(dtype)
+    return {"float": floatx(), "double": "float64"}.get(name, name)

@@ -1,0 +1,258 @@
+"""Activation functions and cross-entropies as ops (``keras.ops`` nn namespace).
+
+Each op shows its forward formula and, right below, its derivative. ``sigmoid`` and ``softmax``
+remember their input as ``_keras_logits`` (as Keras's TensorFlow backend does), so a cross-entropy
+that receives their output can work from the logits instead: exact and stable where the
+probabilities have rounded to 0 or 1 (see ``minikeras.losses``).
+"""
+
+import math
+
+import numpy as np
+
+from minikeras import backend
+from minikeras.autodiff import record
+from minikeras.ops.core import value_of
+from minikeras.tensor import Tensor
+
+
+def _sigmoid(z):
+    """1 / (1 + e^-z), computed from e^-|z| so that exp never overflows."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1, e) / (1 + e)
+
+
+def sigmoid(x):
+    """σ(x) = 1 / (1 + e^-x);  dσ/dx = σ(x) (1 - σ(x))."""
+    s = _sigmoid(value_of(x))
+    out = record(s, (x,), lambda g: g * s * (1 - s))
+    out._keras_logits = x
+    return out
+
+
+def tanh(x):
+    """tanh(x);  d/dx = 1 - tanh(x)²."""
+    t = np.tanh(value_of(x))
+    return record(t, (x,), lambda g: g * (1 - t * t))
+
+
+def relu(x):
+    """max(x, 0);  d/dx = 1 where x > 0, else 0."""
+    a = value_of(x)
+    return record(np.maximum(a, 0), (x,), lambda g: g * (a > 0))
+
+
+def relu6(x):
+    """min(max(x, 0), 6);  d/dx = 1 where 0 < x < 6, else 0."""
+    a = value_of(x)
+    return record(np.clip(a, 0, 6), (x,), lambda g: g * ((a > 0) & (a < 6)))
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """x if x > 0 else slope·x;  d/dx = 1 or slope."""
+    a = value_of(x)
+    positive = a > 0
+    return record(np.where(positive, a, negative_slope * a), (x,),
+                  lambda g: g * np.where(positive, 1, negative_slope).astype(a.dtype))
+
+
+def elu(x, alpha=1.0):
+    """x if x > 0 else α(e^x - 1);  d/dx = 1 or α·e^x."""
+    a = value_of(x)
+    e = np.exp(np.minimum(a, 0))
+    positive = a > 0
+    return record(np.where(positive, a, alpha * (e - 1)), (x,),
+                  lambda g: g * np.where(positive, 1, alpha * e))
+
+
+def selu(x):
+    """scale · elu(x, α) with α = 1.67326..., scale = 1.05070... (self-normalizing)."""
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    return elu(x, alpha) * scale
+
+
+def softplus(x):
+    """log(1 + e^x), computed as logaddexp(0, x);  d/dx = σ(x)."""
+    a = value_of(x)
+    return record(np.logaddexp(0, a), (x,), lambda g: g * _sigmoid(a))
+
+
+def softsign(x):
+    """x / (1 + |x|);  d/dx = 1 / (1 + |x|)²."""
+    a = value_of(x)
+    d = 1 + np.abs(a)
+    return record(a / d, (x,), lambda g: g / (d * d))
+
+
+def silu(x):
+    """x·σ(x) (also called swish);  d/dx = σ(x) + x·σ(x)(1 - σ(x))."""
+    a = value_of(x)
+    s = _sigmoid(a)
+    return record(a * s, (x,), lambda g: g * (s + a * s * (1 - s)))
+
+
+swish = silu
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def gelu(x, approximate=True):
+    """exact: x·Φ(x) = 0.5x(1 + erf(x/√2));  d/dx = Φ(x) + x·φ(x).
+
+    approximate: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))), differentiated by the chain rule.
+    """
+    a = value_of(x)
+    if approximate:
+        c = np.sqrt(2 / np.pi).astype(a.dtype)
+        inner = c * (a + 0.044715 * a**3)
+        t = np.tanh(inner)
+        d_inner = c * (1 + 3 * 0.044715 * a * a)
+        return record(0.5 * a * (1 + t), (x,),
+                      lambda g: g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * d_inner))
+    cdf = (0.5 * (1 + _erf(a / np.sqrt(2)).astype(np.float64))).astype(a.dtype)
+    pdf = np.exp(-0.5 * a * a) / np.sqrt(2 * np.pi).astype(a.dtype)
+    return record(a * cdf, (x,), lambda g: g * (cdf + a * pdf))
+
+
+def hard_sigmoid(x):
+    """relu6(x + 3) / 6 (Keras 3);  d/dx = 1/6 where -3 < x < 3, else 0."""
+    a = value_of(x)
+    return record(np.clip(a / 6 + 0.5, 0, 1), (x,), lambda g: g * ((a > -3) & (a < 3)) / 6)
+
+
+def hard_silu(x):
+    """x · hard_sigmoid(x) (also called hard_swish)."""
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def log_sigmoid(x):
+    """log σ(x) = -softplus(-x);  d/dx = 1 - σ(x)."""
+    a = value_of(x)
+    return record(-np.logaddexp(0, -a), (x,), lambda g: g * _sigmoid(-a))
+
+
+def mish(x):
+    """x · tanh(softplus(x)), differentiated through its three ops by the tape."""
+    return x * tanh(softplus(x))
+
+
+def exponential(x):
+    from minikeras.ops.numpy import exp
+
+    return exp(x)
+
+
+def _softmax(z, axis):
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax(x, axis=-1):
+    """s_i = e^(x_i - max x) / Σ_j e^(x_j - max x);  ds/dx: g ↦ s·(g - Σ g·s)."""
+    s = _softmax(value_of(x), axis)
+    out = record(s, (x,), lambda g: s * (g - np.sum(g * s, axis=axis, keepdims=True)))
+    out._keras_logits = x
+    return out
+
+
+def log_softmax(x, axis=-1):
+    """x - logsumexp(x);  d/dx: g ↦ g - softmax(x)·Σ g."""
+    a = value_of(x)
+    shifted = a - np.max(a, axis=axis, keepdims=True)
+    lse = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    out = shifted - lse
+    return record(out, (x,), lambda g: g - np.exp(out) * np.sum(g, axis=axis, keepdims=True))
+
+
+def one_hot(x, num_classes, axis=-1, dtype=None):
+    """Integer labels as rows of 0s with a 1 at the label (not differentiable)."""
+    labels = np.asarray(value_of(x)).astype(np.int64)
+    out = np.equal.outer(labels, np.arange(num_classes)).astype(dtype or backend.floatx())
+    return Tensor(np.moveaxis(out, -1, axis) if axis != -1 else out)
+
+
+# --- cross-entropies ----------------------------------------------------------------------
+
+
+def _clip_bounds(dtype):
+    eps = backend.epsilon()
+    return np.asarray(eps, dtype), np.asarray(1 - eps, dtype)  # 1 - 1e-7 rounds in float32
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise -[y log p + (1 - y) log(1 - p)].
+
+    logits z:  max(z, 0) - z·y + log(1 + e^-|z|);       dL/dz = σ(z) - y
+    probs p:   p clipped to [ε, 1 - ε];                  dL/dp = (p - y) / (p (1 - p)) inside
+    """
+    y, v = value_of(target), value_of(output)
+    if from_logits:
+        loss = np.maximum(v, 0) - v * y + np.log1p(np.exp(-np.abs(v)))
+        return record(loss, (target, output),
+                      lambda g: -g * v, lambda g: g * (_sigmoid(v) - y))
+    lo, hi = _clip_bounds(np.asarray(v).dtype)
+    p = np.clip(v, lo, hi)
+    log_p, log_q = np.log(p), np.log(1 - p)
+    inside = (v >= lo) & (v <= hi)
+    return record(-(y * log_p + (1 - y) * log_q), (target, output),
+                  lambda g: -g * (log_p - log_q),
+                  lambda g: g * inside * (p - y) / (p * (1 - p)))
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """-Σ y log q over ``axis``.
+
+    logits z:  q = softmax(z), computed as log_softmax;  dL/dz = softmax(z)·Σy - y
+    probs p:   q = p / Σp, clipped to [ε, 1 - ε];       dL/dp = (dq - Σ dq·q) / Σp with
+               dq = -y / q inside the clip range
+    """
+    y, v = value_of(target), value_of(output)
+    if from_logits:
+        shifted = v - np.max(v, axis=axis, keepdims=True)
+        log_q = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        q = np.exp(log_q)
+        sum_y = np.sum(y, axis=axis, keepdims=True)
+        return record(-np.sum(y * log_q, axis=axis), (target, output),
+                      lambda g: -np.expand_dims(g, axis) * log_q,
+                      lambda g: np.expand_dims(g, axis) * (q * sum_y - y))
+    total = np.sum(v, axis=axis, keepdims=True)
+    q = v / total
+    lo, hi = _clip_bounds(np.asarray(v).dtype)
+    qc = np.clip(q, lo, hi)
+    log_q = np.log(qc)
+
+    def d_output(g):
+        dq = -np.expand_dims(g, axis) * y / qc * ((q >= lo) & (q <= hi))
+        return (dq - np.sum(dq * q, axis=axis, keepdims=True)) / total
+
+    return record(-np.sum(y * log_q, axis=axis), (target, output),
+                  lambda g: -np.expand_dims(g, axis) * log_q, d_output)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """-log q[label] for integer labels.
+
+    logits z:  -log_softmax(z)[label];                  dL/dz = softmax(z) - onehot(label)
+    probs p:   r = clip(p, ε, 1 - ε), -log(r_y / Σr);   dL/dr = 1/Σr - onehot / r_y
+    """
+    labels = np.asarray(value_of(target)).astype(np.int64)
+    v = np.asarray(value_of(output))
+    if axis not in (-1, v.ndim - 1):
+        raise ValueError(f"Only axis=-1 is supported for sparse categorical crossentropy. "
+                         f"Received: axis={axis}")
+    onehot = np.equal.outer(labels, np.arange(v.shape[-1])).astype(v.dtype)
+    if from_logits:
+        shifted = v - np.max(v, axis=-1, keepdims=True)
+        log_q = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+        return record(-np.sum(onehot * log_q, axis=-1), (output,),
+                      lambda g: g[..., None] * (np.exp(log_q) - onehot))
+    lo, hi = _clip_bounds(v.dtype)
+    r = np.clip(v, lo, hi)
+    total = np.sum(r, axis=-1, keepdims=True)
+    r_y = np.sum(onehot * r, axis=-1, keepdims=True)
+    inside = (v >= lo) & (v <= hi)
+    return record(np.squeeze(np.log(total) - np.log(r_y), -1), (output,),
+                  lambda g: g[..., None] * inside * (1 / total - onehot / r_y))
