@@ -6,7 +6,25 @@
 
 from minikeras.tensor import Tensor  # first: it wires Python's operators to minikeras.ops
 from minikeras import backend, ops  # noqa: I001
+from minikeras import (
+    activations,
+    constraints,
+    initializers,
+    layers,
+    models,
+    regularizers,
+    saving,
+    utils,
+)
 from minikeras.autodiff import GradientTape
+from minikeras.layers import Input, InputSpec, Layer
+from minikeras.models import Model, Sequential
 from minikeras.variables import Variable
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "GradientTape", "Input", "InputSpec", "Layer", "Model", "Sequential", "Tensor", "Variable",
+    "activations", "backend", "constraints", "initializers", "layers", "models", "ops",
+    "regularizers", "saving", "utils",
+]

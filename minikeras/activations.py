@@ -1,0 +1,162 @@
+"""Activation functions by name (``keras.activations``): ``Dense(3, activation="sigmoid")``.
+
+Each function is the differentiable op from ``minikeras.ops`` (where its derivative sits) or a
+short composition of ops that the tape differentiates by the chain rule.
+"""
+
+from minikeras import ops
+from minikeras.ops import (  # noqa: F401  (re-exported under Keras's names)
+    elu,
+    exponential,
+    hard_sigmoid,
+    hard_silu,
+    log_sigmoid,
+    mish,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    softplus,
+    softsign,
+    tanh,
+)
+
+
+def linear(x):
+    """The identity: f(x) = x (what ``activation=None`` means)."""
+    return x
+
+
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """max(x, 0), or with options: x if x > threshold else negative_slope·(x - threshold),
+    capped at max_value."""
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return ops.relu(x)
+    if negative_slope != 0.0 and max_value is None and threshold == 0.0:
+        return ops.leaky_relu(x, negative_slope)
+    y = ops.where(ops.greater(x, threshold), x, 0.0) if threshold != 0 else ops.relu(x)
+    if max_value is not None:
+        y = ops.clip(y, 0.0, max_value)
+    if negative_slope != 0.0:
+        y = y - negative_slope * ops.relu(threshold - x)
+    return y
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """x if x > 0 else negative_slope·x."""
+    return ops.leaky_relu(x, negative_slope)
+
+
+def softmax(x, axis=-1):
+    """e^x_i / Σ_j e^x_j along ``axis``: a probability distribution over classes."""
+    return ops.softmax(x, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    """x - log Σ e^x along ``axis``."""
+    return ops.log_softmax(x, axis=axis)
+
+
+def gelu(x, approximate=False):
+    """x·Φ(x), exact (erf) by default as in ``keras.activations.gelu``."""
+    return ops.gelu(x, approximate=approximate)
+
+
+def celu(x, alpha=1.0):
+    """max(x, 0) + min(0, α(e^(x/α) - 1))."""
+    return ops.relu(x) + ops.minimum(0.0, alpha * (ops.exp(ops.minimum(x, 0.0) / alpha) - 1))
+
+
+def glu(x, axis=-1):
+    """a·σ(b), where a and b are the two halves of x along ``axis``."""
+    n = ops.shape(x)[axis] // 2
+    index = [slice(None)] * len(ops.shape(x))
+    first, second = list(index), list(index)
+    first[axis], second[axis] = slice(0, n), slice(n, None)
+    return x[tuple(first)] * ops.sigmoid(x[tuple(second)])
+
+
+def hard_tanh(x):
+    """clip(x, -1, 1)."""
+    return ops.clip(x, -1.0, 1.0)
+
+
+def hard_shrink(x, threshold=0.5):
+    """x where |x| > threshold, else 0."""
+    return ops.where(ops.greater(ops.abs(x), threshold), x, 0.0)
+
+
+def soft_shrink(x, threshold=0.5):
+    """x - threshold above it, x + threshold below -threshold, else 0."""
+    return ops.where(ops.greater(x, threshold), x - threshold,
+                     ops.where(ops.less(x, -threshold), x + threshold, 0.0))
+
+
+def sparse_plus(x):
+    """0 for x <= -1, (x + 1)²/4 for -1 < x < 1, x for x >= 1."""
+    return ops.where(ops.less_equal(x, -1.0), 0.0,
+                     ops.where(ops.greater_equal(x, 1.0), x, 0.25 * ops.square(x + 1)))
+
+
+def sparse_sigmoid(x):
+    """0 for x <= -1, (x + 1)/2 for -1 < x < 1, 1 for x >= 1."""
+    return ops.clip(0.5 * (x + 1), 0.0, 1.0)
+
+
+def squareplus(x, b=4):
+    """(x + sqrt(x² + b)) / 2."""
+    return 0.5 * (x + ops.sqrt(ops.square(x) + b))
+
+
+def tanh_shrink(x):
+    """x - tanh(x)."""
+    return x - ops.tanh(x)
+
+
+def threshold(x, threshold, default_value):
+    """x where x > threshold, else default_value."""
+    return ops.where(ops.greater(x, threshold), x, default_value)
+
+
+_ACTIVATIONS = {
+    fn.__name__: fn
+    for fn in (relu, leaky_relu, relu6, softmax, celu, elu, selu, softplus, softsign, squareplus,
+               soft_shrink, sparse_plus, silu, gelu, glu, tanh, tanh_shrink, threshold, sigmoid,
+               sparse_sigmoid, exponential, hard_sigmoid, hard_silu, hard_tanh, hard_shrink,
+               linear, mish, log_softmax, log_sigmoid)
+}
+_ALIASES = {"swish": silu, "hard_swish": hard_silu}
+
+
+def get(identifier):
+    """An activation function from a name, a config, a callable, or None (linear)."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, dict):
+        identifier = identifier.get("config", identifier.get("class_name"))
+    if isinstance(identifier, str):
+        fn = _ACTIVATIONS.get(identifier) or _ALIASES.get(identifier)
+        if fn is None:
+            raise ValueError(
+                f"Could not interpret activation function identifier: {identifier!r}. "
+                f"Valid names: {sorted({**_ACTIVATIONS, **_ALIASES})}")
+        return fn
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
+
+
+def serialize(activation):
+    """The name Keras writes in configs: ``'sigmoid'``, ``'silu'`` for swish, and so on."""
+    name = getattr(activation, "__name__", None)
+    if _ACTIVATIONS.get(name) is activation:
+        return name
+    from minikeras.saving.serialization import serialize_keras_object
+
+    return serialize_keras_object(activation)
+
+
+def deserialize(config, custom_objects=None):
+    if custom_objects and isinstance(config, str) and config in custom_objects:
+        return custom_objects[config]
+    return get(config)

@@ -1,0 +1,237 @@
+"""Layer: the base class of every layer and model (``keras.layers.Layer``).
+
+A layer stores its configuration in ``__init__``, creates its weights in ``build(input_shape)``
+the first time it sees data, and computes in ``call(inputs)``. ``__call__`` ties them together:
+it converts the input to a float tensor, builds if needed, checks the input against what the layer
+was built for, calls, and records the activity-regularization loss.
+"""
+
+import inspect
+
+import numpy as np
+
+from minikeras import backend, constraints, initializers, ops, regularizers
+from minikeras.layers.input_spec import assert_input_compatibility
+from minikeras.tensor import Tensor
+from minikeras.variables import Variable
+
+_TRAINING = [None]  # the `training` flag of the outermost call in progress
+
+
+class Layer:
+    def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True,
+                 name=None, **kwargs):
+        input_dim = kwargs.pop("input_dim", None)
+        input_shape = (input_dim,) if input_dim is not None else kwargs.pop("input_shape", None)
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        if batch_input_shape is not None:
+            input_shape = tuple(batch_input_shape)[1:]
+        if kwargs:
+            raise ValueError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+        if not isinstance(trainable, bool):
+            raise ValueError(f"Expected `trainable` to be a boolean. Received: "
+                             f"trainable={trainable} (of type {type(trainable)})")
+        self._layers = []
+        self._trainable_variables = []
+        self._non_trainable_variables = []
+        self._losses = []
+        self._input_shape_arg = None if input_shape is None else tuple(input_shape)
+        self._parent_path = None
+        self.name = name or backend.unique_name(backend.to_snake_case(type(self).__name__))
+        self.trainable = trainable
+        self.dtype = _dtype_name(dtype)
+        self.autocast = autocast
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.built = False
+        self.input_spec = None
+        self._call_takes_training = "training" in inspect.signature(self.call).parameters
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Layer) and name != "_parent" and value not in self.__dict__.get(
+                "_layers", [value]):
+            self._layers.append(value)
+        super().__setattr__(name, value)
+
+    # --- the three methods a layer writes -----------------------------------------------------
+    def build(self, input_shape):
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        raise NotImplementedError(f"Layer {type(self).__name__} does not have a `call()` "
+                                  f"method implemented.")
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": {"module": "keras", "class_name": "DTypePolicy",
+                            "config": {"name": self.dtype}, "registered_name": None}}
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # --- calling ------------------------------------------------------------------------------
+    def __call__(self, inputs, *args, training=None, **kwargs):
+        x = self._convert_input(inputs)
+        if not self.built:
+            self._build_for(x.shape)
+        assert_input_compatibility(self.input_spec, x.shape, self.name)
+        if training is None:
+            training = _TRAINING[-1]
+        if self._call_takes_training:
+            kwargs["training"] = training
+        self._losses = []
+        _TRAINING.append(training)
+        try:
+            outputs = self.call(x, *args, **kwargs)
+        finally:
+            _TRAINING.pop()
+        if self.activity_regularizer is not None:
+            batch_size = ops.cast(ops.shape(outputs)[0], outputs.dtype)
+            self.add_loss(self.activity_regularizer(outputs) / batch_size)
+        return outputs
+
+    def _convert_input(self, inputs):
+        if isinstance(inputs, Tensor | Variable):
+            x = inputs
+        else:
+            try:
+                x = ops.convert_to_tensor(inputs)
+            except (TypeError, ValueError) as error:
+                raise TypeError(f"Layer '{self.name}' received input it cannot use as numbers: "
+                                f"{error}") from None
+        if self.autocast and x.dtype != self.dtype and backend.is_float_dtype(self.dtype) and (
+                x.dtype.startswith(("float", "int", "uint", "bool"))):
+            x = ops.cast(x, self.dtype)
+        return x
+
+    def _build_for(self, input_shape):
+        """Build from the first input's shape, after checking it fits the layer's spec."""
+        input_shape = tuple(input_shape)
+        assert_input_compatibility(self.input_spec, input_shape, self.name)
+        self.build(input_shape)
+        self._build_input_shape = input_shape
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape`` (``None`` for unknown sizes), found by running
+        the layer once on zeros; layers that know their shape rule override this."""
+        probe = tuple(1 if d is None else d for d in input_shape)
+        with _NoTape():
+            out = self(np.zeros(probe, dtype=self.dtype))
+        return tuple(None if d is None else n for d, n in zip(input_shape, out.shape)) + tuple(
+            out.shape[len(input_shape):])
+
+    # --- weights ------------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
+                   regularizer=None, constraint=None, aggregation="none",
+                   overwrite_with_gradient=False, name=None):
+        """Create a weight Variable owned by this layer (GlorotUniform by default for floats)."""
+        dtype = backend.standardize_dtype(dtype or self.dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if backend.is_float_dtype(dtype) else "zeros"
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        variable = Variable(initializers.get(initializer), shape=shape, dtype=dtype,
+                            trainable=trainable, name=name or "variable",
+                            constraint=constraints.get(constraint),
+                            regularizer=regularizers.get(regularizer))
+        variable.path = f"{self.path}/{variable.name}"
+        (self._trainable_variables if trainable else self._non_trainable_variables).append(
+            variable)
+        return variable
+
+    @property
+    def path(self):
+        return f"{self._parent_path}/{self.name}" if self._parent_path else self.name
+
+    @property
+    def weights(self):
+        """Own trainable weights, own non-trainable weights, then those of sublayers."""
+        weights, seen = [], set()
+        for w in self._trainable_variables + self._non_trainable_variables + [
+                w for layer in self._layers for w in layer.weights]:
+            if id(w) not in seen:
+                seen.add(id(w))
+                weights.append(w)
+        return weights
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self.weights if w.trainable] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        return [w for w in self.weights if not w.trainable] if self.trainable else self.weights
+
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self):
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Assign a list of arrays in ``weights`` order; nothing changes if any shape is wrong."""
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of "
+                f"length {len(weights)}, but the layer was expecting {len(own)} weights.")
+        values = [np.asarray(w) for w in weights]
+        for variable, value in zip(own, values):
+            if variable.shape != value.shape:
+                raise ValueError(
+                    f"Layer {self.name} weight shape {variable.shape} is not compatible with "
+                    f"provided weight shape {value.shape}.")
+        for variable, value in zip(own, values):
+            variable.assign(value)
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
+                f"built. You can build it manually via: `layer.build(input_shape)`.")
+        return int(sum(np.prod(w.shape, dtype=np.int64) for w in self.weights))
+
+    # --- losses -------------------------------------------------------------------------------
+    def add_loss(self, loss):
+        self._losses.append(loss)
+
+    @property
+    def losses(self):
+        """Activity losses from the last call and weight penalties, as differentiable tensors."""
+        losses = self._activity_losses()
+        for w in self.trainable_weights:
+            if w.regularizer is not None:
+                losses.append(w.regularizer(w))
+        return losses
+
+    def _activity_losses(self):
+        return self._losses + [loss for layer in self._layers for loss in layer._activity_losses()]
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _dtype_name(dtype):
+    if isinstance(dtype, dict):  # a DTypePolicy config, as Keras writes it
+        dtype = dtype.get("config", {}).get("name")
+    return backend.standardize_dtype(getattr(dtype, "name", dtype))
+
+
+class _NoTape:
+    """Run a shape probe without recording it on any open GradientTape."""
+
+    def __enter__(self):
+        from minikeras import autodiff
+
+        self.saved = autodiff._RECORDING[:]
+        autodiff._RECORDING.clear()
+
+    def __exit__(self, *exc):
+        from minikeras import autodiff
+
+        autodiff._RECORDING[:] = self.saved

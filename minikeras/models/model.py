@@ -1,0 +1,29 @@
+"""Model: a Layer that can be summarized, and trained (``Trainer``) like ``keras.Model``.
+
+Subclass it and define ``call`` to write a model by hand; layers assigned as attributes are
+tracked, so their weights appear in ``model.weights``.
+"""
+
+from minikeras.layers.layer import Layer
+
+
+class Model(Layer):
+    def __init__(self, *args, **kwargs):
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            raise NotImplementedError(
+                "The functional API (Model(inputs, outputs)) is not in minikeras yet: build the "
+                "model with keras.Sequential([...]) or subclass keras.Model.")
+        super().__init__(**kwargs)
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Print the layer table Keras prints: names, output shapes, parameter counts."""
+        from minikeras.utils.summary_utils import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
+
+    @property
+    def layers(self):
+        return list(self._layers)

@@ -1,0 +1,113 @@
+"""Sequential: a plain stack of layers, each feeding the next."""
+
+from minikeras.layers.input_layer import InputLayer, KerasTensor
+from minikeras.layers.layer import Layer
+from minikeras.models.model import Model
+
+
+class Sequential(Model):
+    """``Sequential([Input((2,)), Dense(3, activation="sigmoid"), Dense(1)])``.
+
+    With an ``Input`` first (or ``input_shape=`` / ``input_dim=`` on the first layer, the
+    tf.keras 2 idiom) the model is built at once; otherwise on the first call, ``fit`` or
+    ``build((None, d))``.
+    """
+
+    def __init__(self, layers=None, trainable=True, name=None):
+        super().__init__(trainable=trainable, name=name)
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._maybe_rebuild()
+
+    def add(self, layer, rebuild=True):
+        if not self._layers and getattr(layer, "_input_shape_arg", None) is not None:
+            self._layers.append(InputLayer(shape=layer._input_shape_arg))
+        if isinstance(layer, KerasTensor):
+            layer = layer._input_layer
+        if not isinstance(layer, Layer):
+            raise ValueError("Only instances of `keras.Layer` can be added to a Sequential "
+                             f"model. Received: {layer} (of type {type(layer)})")
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError(
+                "All layers added to a Sequential model should have unique names. Name "
+                f"'{layer.name}' is already the name of a layer in this model. Update the "
+                "`name` argument to pass a unique name.")
+        if isinstance(layer, InputLayer) and self._layers and isinstance(self._layers[0],
+                                                                         InputLayer):
+            raise ValueError(
+                f"Sequential model '{self.name}' has already been configured to use input "
+                f"shape {self._layers[0].batch_shape}. You cannot add a different Input "
+                f"layer to it.")
+        self._layers.append(layer)
+        if rebuild:
+            self._maybe_rebuild()
+
+    def pop(self, rebuild=True):
+        if not self.layers:
+            raise TypeError("There are no layers in the model.")
+        layer = self._layers.pop()
+        self.built = False
+        if rebuild:
+            self._maybe_rebuild()
+        return layer
+
+    def _maybe_rebuild(self):
+        self.built = False
+        if self._layers and isinstance(self._layers[0], InputLayer) and len(self._layers) > 1:
+            self.build(self._layers[0].batch_shape)
+
+    def build(self, input_shape=None):
+        """Build every layer in turn, passing each the previous layer's output shape."""
+        if not self._layers:
+            raise ValueError(f"Sequential model {self.name} cannot be built because it has no "
+                             "layers. Call `model.add(layer)`.")
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument.")
+        input_shape = tuple(input_shape)
+        if isinstance(self._layers[0], InputLayer):
+            if self._layers[0].batch_shape != input_shape:
+                raise ValueError(
+                    f"Sequential model '{self.name}' has already been configured to use input "
+                    f"shape {self._layers[0].batch_shape}. You cannot build it with "
+                    f"input_shape {input_shape}")
+        else:
+            self._layers.insert(0, InputLayer(batch_shape=input_shape))
+        shape = input_shape
+        for layer in self.layers:
+            layer._parent_path = self.name
+            if not layer.built:
+                layer._build_for(shape)
+            shape = layer.compute_output_shape(shape)
+            layer.output_shape = shape
+        self.built = True
+
+    def _build_for(self, input_shape):
+        self.build((None, *tuple(input_shape)[1:]))
+
+    def call(self, inputs, training=None):
+        x = inputs
+        for layer in self.layers:
+            x = layer(x, training=training)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        for layer in self.layers:
+            input_shape = layer.compute_output_shape(input_shape)
+        return input_shape
+
+    @property
+    def layers(self):
+        """The layers added, without the InputLayer."""
+        layers = self._layers
+        return layers[1:] if layers and isinstance(layers[0], InputLayer) else layers[:]
+
+    @property
+    def input_shape(self):
+        return self._layers[0].batch_shape if self.built else None
+
+    def get_config(self):
+        from minikeras.saving.serialization import serialize_keras_object
+
+        return {"name": self.name, "trainable": self.trainable,
+                "dtype": super().get_config()["dtype"],
+                "layers": [serialize_keras_object(layer) for layer in self._layers]}
