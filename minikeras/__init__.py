@@ -8,10 +8,14 @@ from minikeras.tensor import Tensor  # first: it wires Python's operators to min
 from minikeras import backend, ops  # noqa: I001
 from minikeras import (
     activations,
+    callbacks,
     constraints,
     initializers,
     layers,
+    losses,
+    metrics,
     models,
+    optimizers,
     regularizers,
     saving,
     utils,
@@ -25,6 +29,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GradientTape", "Input", "InputSpec", "Layer", "Model", "Sequential", "Tensor", "Variable",
-    "activations", "backend", "constraints", "initializers", "layers", "models", "ops",
-    "regularizers", "saving", "utils",
+    "activations", "backend", "callbacks", "constraints", "initializers", "layers", "losses",
+    "metrics", "models", "ops", "optimizers", "regularizers", "saving", "utils",
 ]

@@ -5,9 +5,10 @@ tracked, so their weights appear in ``model.weights``.
 """
 
 from minikeras.layers.layer import Layer
+from minikeras.models.trainer import Trainer
 
 
-class Model(Layer):
+class Model(Trainer, Layer):
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
             raise NotImplementedError(

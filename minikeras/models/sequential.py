@@ -64,7 +64,8 @@ class Sequential(Model):
         if input_shape is None:
             raise ValueError("You must provide an `input_shape` argument.")
         input_shape = tuple(input_shape)
-        if isinstance(self._layers[0], InputLayer):
+        inserted = not isinstance(self._layers[0], InputLayer)
+        if not inserted:
             if self._layers[0].batch_shape != input_shape:
                 raise ValueError(
                     f"Sequential model '{self.name}' has already been configured to use input "
@@ -73,12 +74,17 @@ class Sequential(Model):
         else:
             self._layers.insert(0, InputLayer(batch_shape=input_shape))
         shape = input_shape
-        for layer in self.layers:
-            layer._parent_path = self.name
-            if not layer.built:
-                layer._build_for(shape)
-            shape = layer.compute_output_shape(shape)
-            layer.output_shape = shape
+        try:
+            for layer in self.layers:
+                layer._parent_path = self.name
+                if not layer.built:
+                    layer._build_for(shape)
+                shape = layer.compute_output_shape(shape)
+                layer.output_shape = shape
+        except (ValueError, TypeError):
+            if inserted:  # a bad first input must not fix the model's input shape
+                self._layers.pop(0)
+            raise
         self.built = True
 
     def _build_for(self, input_shape):

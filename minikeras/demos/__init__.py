@@ -1,0 +1,1 @@
+"""Runnable demonstrations shipped with the package (``python -m minikeras demo``)."""

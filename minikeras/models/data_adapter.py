@@ -1,0 +1,113 @@
+"""Turning ``fit(x, y, ...)`` arguments into batches ``(x, y, sample_weight)``.
+
+Arrays (and lists) are cut into ``ceil(n / batch_size)`` batches, the last one partial, shuffled
+anew each epoch when asked. Python generators and iterators are read batch by batch as given.
+"""
+
+import math
+
+import numpy as np
+
+from minikeras import backend
+from minikeras.utils.random import make_rng
+
+
+def to_array(data, name):
+    """``data`` as a NumPy array; float data is converted to ``floatx`` once, up front."""
+    if data is None:
+        return None
+    array = np.asarray(data)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"`{name}` must hold numbers, but it has dtype {array.dtype} "
+                        f"(first values: {array.ravel()[:3].tolist()}).")
+    if array.dtype.kind == "f" and array.dtype.name != backend.floatx():
+        array = array.astype(backend.floatx())
+    if array.ndim == 0:
+        raise ValueError(f"`{name}` must be an array with a batch dimension, got a scalar.")
+    return array
+
+
+def is_iterator(data):
+    return hasattr(data, "__next__") or (hasattr(data, "__iter__") and not hasattr(
+        data, "__len__"))
+
+
+class ArrayData:
+    def __init__(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False):
+        self.x = to_array(x, "x")
+        self.y = to_array(y, "y")
+        self.sample_weight = to_array(sample_weight, "sample_weight")
+        n = len(self.x)
+        if n == 0:
+            raise ValueError(f"Expected a non-empty `x`, but received x with shape "
+                             f"{self.x.shape}.")
+        for name, other in (("y", self.y), ("sample_weight", self.sample_weight)):
+            if other is not None and len(other) != n:
+                raise ValueError(
+                    f"Data cardinality is ambiguous: x sizes: {n}, {name} sizes: {len(other)}. "
+                    f"Make sure all arrays contain the same number of samples.")
+        self.batch_size = batch_size or 32
+        self.shuffle = shuffle
+        self.num_samples = n
+        self.num_batches = math.ceil(n / self.batch_size)
+        self._rng = make_rng()
+
+    def batches(self):
+        order = self._rng.permutation(self.num_samples) if self.shuffle else None
+        for start in range(0, self.num_samples, self.batch_size):
+            stop = start + self.batch_size
+            index = slice(start, stop) if order is None else order[start:stop]
+            yield tuple(None if a is None else a[index]
+                        for a in (self.x, self.y, self.sample_weight))
+
+
+class IteratorData:
+    """Batches from a generator: each item is ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, w)``."""
+
+    def __init__(self, iterator, steps=None):
+        self.iterator = iter(iterator)
+        self.num_batches = steps
+
+    def batches(self):
+        count = 0
+        while self.num_batches is None or count < self.num_batches:
+            try:
+                item = next(self.iterator)
+            except StopIteration:
+                return
+            count += 1
+            item = item if isinstance(item, tuple) else (item,)
+            x, y, w = (*item, None, None)[:3]
+            yield to_array(x, "x"), to_array(y, "y"), to_array(w, "sample_weight")
+
+
+def train_validation_split(arrays, validation_split):
+    """Keras's split: the last ``n - floor(n * (1 - validation_split))`` samples, unshuffled."""
+    n = len(arrays[0])
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    train = tuple(None if a is None else a[:split_at] for a in arrays)
+    val = tuple(None if a is None else a[split_at:] for a in arrays)
+    return train, val
+
+
+def class_weight_to_sample_weights(y, class_weight):
+    """One weight per sample: ``class_weight[label]`` (argmax for one-hot rows), else 1."""
+    for key in class_weight:
+        if isinstance(key, bool) or not isinstance(key, int | np.integer) or key < 0:
+            raise ValueError(f"`class_weight` keys must be class indices (non-negative "
+                             f"integers). Received key {key!r} in class_weight={class_weight}")
+    y = np.asarray(y)
+    if y.ndim > 1 and y.shape[-1] != 1:
+        num_classes = y.shape[-1]
+        labels = np.argmax(y, axis=-1)
+    else:
+        labels = np.round(y.reshape(len(y), -1)[:, 0]).astype("int64")
+        num_classes = max(int(labels.max()) + 1, 2) if labels.size else 2
+    bad = [k for k in class_weight if k >= num_classes]
+    if bad:
+        raise ValueError(f"`class_weight` has keys {bad} that are not classes: the labels "
+                         f"have {num_classes} classes (0 to {num_classes - 1}).")
+    table = np.ones(num_classes, dtype=backend.floatx())
+    for key, weight in class_weight.items():
+        table[key] = weight
+    return table[labels]

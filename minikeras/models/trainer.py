@@ -1,0 +1,278 @@
+"""Trainer: ``compile``, ``fit``, ``evaluate``, ``predict`` (the training loop of ``keras.Model``).
+
+One training step, the heart of it all:
+
+    with GradientTape() as tape:
+        y_pred = model(x, training=True)                      # forward, recorded
+        loss = compiled_loss(y, y_pred, w) + sum(model.losses)  # + regularization
+    grads = tape.gradient(loss, model.trainable_weights)    # backward: the chain rule
+    optimizer.apply(grads, model.trainable_weights)         # step against the gradient
+
+The reported epoch loss is the running mean of the batch losses, weighted by batch size.
+"""
+
+import numpy as np
+
+from minikeras import callbacks as callbacks_module
+from minikeras import metrics as metrics_module
+from minikeras import ops, optimizers
+from minikeras.autodiff import GradientTape
+from minikeras.models import data_adapter
+from minikeras.models.compile_utils import CompileLoss, CompileMetrics
+
+
+class Trainer:
+    compiled = False
+    optimizer = None
+    stop_training = False
+
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Choose the optimizer, the loss and the metrics (names or objects)."""
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._compile_loss = None if loss is None else CompileLoss(loss, loss_weights)
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._compile_config = {
+            "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+            "metrics": metrics, "weighted_metrics": weighted_metrics,
+            "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
+            "jit_compile": jit_compile}
+        self.run_eagerly = run_eagerly
+        self.steps_per_execution = steps_per_execution
+        self.jit_compile = False
+        self.compiled = True
+        self.stop_training = False
+
+    # --- one batch ------------------------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss plus every regularization loss in ``model.losses``."""
+        total = None
+        if self._compile_loss is not None and y is not None:
+            total = self._compile_loss(y, y_pred, sample_weight)
+        for extra in self.losses:
+            total = extra if total is None else ops.add(total, extra)
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return total
+
+    def train_step(self, x, y=None, sample_weight=None):
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        weights = self.trainable_weights
+        grads = tape.gradient(loss, weights)
+        self.optimizer.apply(grads, weights)
+        return self._update_metrics(loss, x, y, y_pred, sample_weight)
+
+    def test_step(self, x, y=None, sample_weight=None):
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        return self._update_metrics(loss, x, y, y_pred, sample_weight)
+
+    def _update_metrics(self, loss, x, y, y_pred, sample_weight):
+        self._loss_tracker.update_state(loss, sample_weight=len(x))
+        if y is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def predict_step(self, x):
+        return self(x, training=False)
+
+    # --- metrics ------------------------------------------------------------------------
+    @property
+    def metrics(self):
+        if not self.compiled:
+            return []
+        return [self._loss_tracker, *self._compile_metrics.all]
+
+    @property
+    def metrics_names(self):
+        return ["loss", "compile_metrics"] if self._compile_metrics.identifiers or (
+            self._compile_metrics.weighted_identifiers) else ["loss"]
+
+    def reset_metrics(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def get_metrics_result(self):
+        """The running values, as a dict of Python floats with sorted keys (as Keras logs)."""
+        logs = {"loss": self._loss_tracker.result(), **self._compile_metrics.result()}
+        return {key: float(logs[key]) for key in sorted(logs)}
+
+    def _flatten_in_order(self, logs):
+        names = ["loss"] + [m.name for m in self._compile_metrics.all]
+        values = [logs[name] for name in names if name in logs]
+        return values[0] if len(values) == 1 else values
+
+    # --- whole datasets ---------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train for ``epochs`` passes over the data; returns the ``History``."""
+        self._assert_compiled()
+        _check_batch_size(batch_size)
+        if not 0 <= validation_split < 1:
+            raise ValueError("`validation_split` must be a float in [0, 1). Received: "
+                             f"validation_split={validation_split}")
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError(
+                "You cannot `class_weight` and `sample_weight` at the same time.")
+        if data_adapter.is_iterator(x):
+            if validation_split:
+                raise ValueError("`validation_split` is only supported for array inputs, not "
+                                 "for generators. Pass `validation_data` instead.")
+            data = data_adapter.IteratorData(x, steps_per_epoch)
+        else:
+            arrays = (data_adapter.to_array(x, "x"), data_adapter.to_array(y, "y"),
+                      data_adapter.to_array(sample_weight, "sample_weight"))
+            if validation_split and validation_data is None:
+                arrays, validation_data = data_adapter.train_validation_split(
+                    arrays, validation_split)
+            if class_weight is not None:
+                arrays = (*arrays[:2], data_adapter.class_weight_to_sample_weights(
+                    arrays[1], class_weight))
+            data = data_adapter.ArrayData(*arrays, batch_size=batch_size, shuffle=shuffle)
+            self._build_for_data(data.x)
+        callbacks = _callback_list(callbacks, self, verbose, epochs, data.num_batches,
+                                   add_history=True)
+        self.stop_training = False
+        callbacks.on_train_begin()
+        epoch_logs = None
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            logs = {}
+            for step, (xb, yb, wb) in enumerate(data.batches()):
+                callbacks.on_train_batch_begin(step)
+                logs = self.train_step(xb, yb, wb)
+                callbacks.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = dict(self.get_metrics_result() if logs else logs)
+            if validation_data is not None and _should_eval(epoch, validation_freq):
+                val_x, val_y, val_w = (*_unpack(validation_data), None)[:3]
+                val_logs = self.evaluate(val_x, val_y, sample_weight=val_w,
+                                         batch_size=validation_batch_size or batch_size,
+                                         steps=validation_steps, callbacks=callbacks,
+                                         return_dict=True)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callbacks.on_train_end(logs=epoch_logs)
+        return self.history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """Loss and metrics on the data: a float, a list ``[loss, *metrics]`` or a dict."""
+        self._assert_compiled()
+        _check_batch_size(batch_size)
+        data = self._data(x, y, sample_weight, batch_size, steps)
+        callbacks = _callback_list(callbacks, self, verbose, 1, data.num_batches)
+        callbacks.on_test_begin()
+        self.reset_metrics()
+        logs = {}
+        for step, (xb, yb, wb) in enumerate(data.batches()):
+            callbacks.on_test_batch_begin(step)
+            logs = self.test_step(xb, yb, wb)
+            callbacks.on_test_batch_end(step, logs)
+        logs = self.get_metrics_result()
+        callbacks.on_test_end(logs)
+        return logs if return_dict else self._flatten_in_order(logs)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for ``x`` as one float32 NumPy array (inference mode)."""
+        _check_batch_size(batch_size)
+        data = self._data(x, None, None, batch_size, steps)
+        callbacks = _callback_list(callbacks, self, verbose, 1, data.num_batches)
+        callbacks.on_predict_begin()
+        outputs = []
+        for step, (xb, _, _) in enumerate(data.batches()):
+            callbacks.on_predict_batch_begin(step)
+            batch = np.asarray(self.predict_step(xb))
+            outputs.append(batch)
+            callbacks.on_predict_batch_end(step, {"outputs": batch})
+        callbacks.on_predict_end()
+        return np.concatenate(outputs)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        self._assert_compiled()
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError(
+                    "Arguments `sample_weight` and `class_weight` cannot be specified at the "
+                    f"same time. Received: sample_weight={sample_weight}, "
+                    f"class_weight={class_weight}")
+            sample_weight = data_adapter.class_weight_to_sample_weights(y, class_weight)
+        x, y, sample_weight = self._batch(x, y, sample_weight)
+        self.reset_metrics()
+        logs = self.train_step(x, y, sample_weight)
+        return logs if return_dict else self._flatten_in_order(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._assert_compiled()
+        x, y, sample_weight = self._batch(x, y, sample_weight)
+        self.reset_metrics()
+        logs = self.test_step(x, y, sample_weight)
+        return logs if return_dict else self._flatten_in_order(logs)
+
+    def predict_on_batch(self, x):
+        return np.asarray(self.predict_step(self._batch(x, None, None)[0]))
+
+    # --- helpers --------------------------------------------------------------------------
+    def _assert_compiled(self):
+        if not self.compiled:
+            raise ValueError("You must call `compile()` before using the model.")
+
+    def _batch(self, x, y, sample_weight):
+        data = data_adapter.ArrayData(x, y, sample_weight, batch_size=max(len(np.asarray(x)), 1))
+        self._build_for_data(data.x)
+        return data.x, data.y, data.sample_weight
+
+    def _data(self, x, y, sample_weight, batch_size, steps):
+        if data_adapter.is_iterator(x):
+            return data_adapter.IteratorData(x, steps)
+        data = data_adapter.ArrayData(x, y, sample_weight, batch_size=batch_size)
+        self._build_for_data(data.x)
+        return data
+
+    def _build_for_data(self, x):
+        if not self.built:
+            self.build((None, *x.shape[1:]))
+
+
+def _check_batch_size(batch_size):
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
+            batch_size, int | np.integer) or batch_size <= 0):
+        raise ValueError(f"`batch_size` must be a positive integer. Received: "
+                         f"batch_size={batch_size}")
+
+
+def _unpack(data):
+    if isinstance(data, tuple | list) and 2 <= len(data) <= 3:
+        return tuple(data)
+    raise ValueError("`validation_data` must be a tuple (x, y) or (x, y, sample_weight). "
+                     f"Received: {type(data).__name__} of length "
+                     f"{len(data) if hasattr(data, '__len__') else '?'}")
+
+
+def _should_eval(epoch, validation_freq):
+    epoch = epoch + 1
+    if isinstance(validation_freq, int):
+        return epoch % validation_freq == 0
+    return epoch in validation_freq
+
+
+def _callback_list(callbacks, model, verbose, epochs, steps, add_history=False):
+    if isinstance(callbacks, callbacks_module.CallbackList):
+        return callbacks
+    if verbose == "auto":
+        verbose = 1
+    return callbacks_module.CallbackList(callbacks, add_history=add_history,
+                                         add_progbar=verbose != 0, verbose=verbose,
+                                         epochs=epochs, steps=steps, model=model)
