@@ -1,0 +1,52 @@
+"""SGD: gradient descent, optionally with (Nesterov) momentum (``keras.optimizers.SGD``)."""
+
+from minikeras.optimizers.optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """Gradient descent with momentum.
+
+    momentum = 0:      w = w - lr * g
+    momentum > 0:      m = momentum * m - lr * g;  w = w + m                       (m starts at 0)
+    nesterov=True:     m = momentum * m - lr * g;  w = w + momentum * m - lr * g   (the new m)
+
+    Args:
+        learning_rate: 0.01 by default (a float, a schedule or a callable).
+        momentum: a float in [0, 1]; 0 (the default) creates no slot.
+        nesterov: use the Nesterov form above.
+        **kwargs: the base arguments of ``Optimizer`` (weight_decay, clipnorm, name, ...).
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        if not isinstance(momentum, float) or momentum < 0 or momentum > 1:
+            raise ValueError(
+                f"`momentum` must be a float between [0, 1]. Received: momentum={momentum}")
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.momentums = []
+        if self.momentum != 0:
+            self.momentums = self.add_optimizer_variables(variables, "momentum")
+
+    def update_step(self, gradient, variable, learning_rate):
+        w = variable.value
+        lr = w.dtype.type(learning_rate)
+        if self.momentum == 0:
+            w -= gradient * lr
+            return
+        m = self.momentums[self._get_variable_index(variable)].value
+        momentum = w.dtype.type(self.momentum)
+        m *= momentum
+        m -= gradient * lr
+        if self.nesterov:
+            w += m * momentum - gradient * lr
+        else:
+            w += m
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
