@@ -1,0 +1,148 @@
+"""CallbackList: calls every hook on a list of callbacks (``keras.callbacks.CallbackList``).
+
+The trainer builds one per ``fit``/``evaluate``/``predict``: ``fit`` asks for a ``History`` (always)
+and a ``ProgbarLogger`` (when ``verbose != 0``). Before the hooks run, the logs are made plain:
+keys sorted, nested dicts flattened, values turned into Python floats where possible. That is why
+``History.history`` and the CSV columns come out in sorted order.
+"""
+
+from minikeras.callbacks.callback import Callback
+from minikeras.callbacks.history import History
+from minikeras.callbacks.progbar_logger import ProgbarLogger
+
+
+def pythonify_logs(logs):
+    """Sorted, flattened copy of ``logs`` with ``float(value)`` where that works
+    (``keras.src.utils.python_utils.pythonify_logs``)."""
+    result = {}
+    for key, value in sorted((logs or {}).items()):
+        if isinstance(value, dict):
+            result.update(pythonify_logs(value))
+            continue
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            pass
+        result[key] = value
+    return result
+
+
+def _flatten(callbacks):
+    if isinstance(callbacks, (list, tuple)):
+        return [cb for item in callbacks for cb in _flatten(item)]
+    return [callbacks]
+
+
+class CallbackList(Callback):
+    """``CallbackList(callbacks=None, add_history=False, add_progbar=False, model=None, **params)``.
+
+    ``add_history``/``add_progbar`` append a ``History``/``ProgbarLogger`` unless the list already
+    has one; ``params`` (e.g. ``verbose=1, epochs=3, steps=10``) go to every callback's
+    ``set_params``. Setting the model also sets ``model.history`` to the list's ``History``.
+    """
+
+    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
+                 **params):
+        super().__init__()
+        self.callbacks = _flatten(callbacks) if callbacks else []
+        self._in_begin_end_block_count = 0
+        self._add_default_callbacks(add_history, add_progbar)
+        self.set_model(model)
+        self.set_params(params)
+
+    def _add_default_callbacks(self, add_history, add_progbar):
+        self._history = next((cb for cb in self.callbacks if isinstance(cb, History)), None)
+        self._progbar = next((cb for cb in self.callbacks if isinstance(cb, ProgbarLogger)), None)
+        if self._history is None and add_history:
+            self._history = History()
+            self.callbacks.append(self._history)
+        if self._progbar is None and add_progbar:
+            self._progbar = ProgbarLogger()
+            self.callbacks.append(self._progbar)
+
+    def set_params(self, params):
+        self.params = params
+        if params:
+            for callback in self.callbacks:
+                callback.set_params(params)
+
+    def set_model(self, model):
+        if not model:
+            return
+        super().set_model(model)
+        if self._history:
+            model.history = self._history
+        for callback in self.callbacks:
+            callback.set_model(model)
+
+    def _call(self, hook, *args, logs=None):
+        """Call ``hook`` on every callback, in list order, with plain logs: positional for the
+        epoch and begin/end hooks, as ``logs=`` for the batch hooks (what Keras does)."""
+        logs = pythonify_logs(logs)
+        for callback in self.callbacks:
+            if "batch" in hook:
+                getattr(callback, hook)(*args, logs=logs)
+            else:
+                getattr(callback, hook)(*args, logs)
+
+    def _on_begin(self):
+        self._in_begin_end_block_count += 1
+
+    def _on_end(self):
+        self._in_begin_end_block_count -= 1
+        if self._in_begin_end_block_count < 0:
+            raise ValueError("`on_xxx_end` called without corresponding `on_xxx_begin`")
+
+    def on_batch_begin(self, batch, logs=None):
+        self._call("on_batch_begin", batch, logs=logs)
+
+    def on_batch_end(self, batch, logs=None):
+        self._call("on_batch_end", batch, logs=logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._call("on_epoch_begin", epoch, logs=logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._call("on_epoch_end", epoch, logs=logs)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._call("on_train_batch_begin", batch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._call("on_train_batch_end", batch, logs=logs)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self._call("on_test_batch_begin", batch, logs=logs)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._call("on_test_batch_end", batch, logs=logs)
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        self._call("on_predict_batch_begin", batch, logs=logs)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._call("on_predict_batch_end", batch, logs=logs)
+
+    def on_train_begin(self, logs=None):
+        self._on_begin()
+        self._call("on_train_begin", logs=logs)
+
+    def on_train_end(self, logs=None):
+        self._call("on_train_end", logs=logs)
+        self._on_end()
+
+    def on_test_begin(self, logs=None):
+        self._on_begin()
+        self._call("on_test_begin", logs=logs)
+
+    def on_test_end(self, logs=None):
+        self._call("on_test_end", logs=logs)
+        self._on_end()
+
+    def on_predict_begin(self, logs=None):
+        self._on_begin()
+        self._call("on_predict_begin", logs=logs)
+
+    def on_predict_end(self, logs=None):
+        self._call("on_predict_end", logs=logs)
+        self._on_end()
