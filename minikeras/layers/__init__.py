@@ -1,12 +1,22 @@
 """``minikeras.layers``: the building blocks of models."""
 
 from minikeras.layers.activation import Activation
+from minikeras.layers.activity_regularization import ActivityRegularization
+from minikeras.layers.advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.flatten import Flatten
+from minikeras.layers.identity import Identity
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
+from minikeras.layers.noise import GaussianDropout, GaussianNoise
+from minikeras.layers.normalization import Normalization
+from minikeras.layers.rescaling import Rescaling
+from minikeras.layers.reshape import Reshape
 
-__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec",
-           "KerasTensor", "Layer"]
+__all__ = ["ELU", "Activation", "ActivityRegularization", "BatchNormalization", "Dense",
+           "Dropout", "Flatten", "GaussianDropout", "GaussianNoise", "Identity", "Input",
+           "InputLayer", "InputSpec", "KerasTensor", "Layer", "LeakyReLU", "Normalization",
+           "PReLU", "ReLU", "Rescaling", "Reshape", "Softmax"]

@@ -53,6 +53,19 @@ class Layer:
             self._layers.append(value)
         super().__setattr__(name, value)
 
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freezing a layer freezes its weights and its sublayers (``v.trainable = value``)."""
+        self._trainable = bool(value)
+        for variable in self._trainable_variables:
+            variable.trainable = self._trainable
+        for layer in self._layers:
+            layer.trainable = self._trainable
+
     # --- the three methods a layer writes -----------------------------------------------------
     def build(self, input_shape):
         self.built = True
@@ -141,6 +154,7 @@ class Layer:
         variable.path = f"{self.path}/{variable.name}"
         (self._trainable_variables if trainable else self._non_trainable_variables).append(
             variable)
+        variable.trainable = trainable and self.trainable  # a frozen layer makes frozen weights
         return variable
 
     @property
