@@ -26,7 +26,7 @@ def _fresh_sessions():
 
     import minikeras
 
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)  # freeing memory costs ~1 s a test
     minikeras.backend.clear_session()
     minikeras.backend.set_floatx("float32")
     yield

@@ -68,37 +68,40 @@ class CompileMetrics:
     """``metrics`` (unweighted) and ``weighted_metrics`` (use sample weights), built on the first
     batch. A metric in both lists logs its weighted twin as ``weighted_<name>``."""
 
+    name = "compile_metrics"
+
     def __init__(self, metrics=None, weighted_metrics=None):
         self.identifiers = list(metrics or [])
         self.weighted_identifiers = list(weighted_metrics or [])
-        self.metrics = None
-        self.weighted_metrics = None
+        self._unweighted = None
+        self._weighted = None
 
     def build(self, y_true, y_pred):
-        self.metrics = [get_metric(m, y_true, y_pred) for m in self.identifiers]
-        names = {m.name for m in self.metrics}
-        self.weighted_metrics = []
+        self._unweighted = [get_metric(m, y_true, y_pred) for m in self.identifiers]
+        names = {m.name for m in self._unweighted}
+        self._weighted = []
         for identifier in self.weighted_identifiers:
             metric = get_metric(identifier, y_true, y_pred)
             if metric.name in names:
                 metric.name = f"weighted_{metric.name}"
-            self.weighted_metrics.append(metric)
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        if self.metrics is None:
-            self.build(y_true, y_pred)
-        for metric in self.metrics:
-            metric.update_state(y_true, y_pred)
-        for metric in self.weighted_metrics:
-            metric.update_state(y_true, y_pred, sample_weight=sample_weight)
+            self._weighted.append(metric)
 
     @property
-    def all(self):
-        return (self.metrics or []) + (self.weighted_metrics or [])
+    def metrics(self):
+        """Every metric object, unweighted first (empty until the first batch builds them)."""
+        return (self._unweighted or []) + (self._weighted or [])
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self._unweighted is None:
+            self.build(y_true, y_pred)
+        for metric in self._unweighted:
+            metric.update_state(y_true, y_pred)
+        for metric in self._weighted:
+            metric.update_state(y_true, y_pred, sample_weight=sample_weight)
 
     def reset_state(self):
-        for metric in self.all:
+        for metric in self.metrics:
             metric.reset_state()
 
     def result(self):
-        return {metric.name: metric.result() for metric in self.all}
+        return {metric.name: metric.result() for metric in self.metrics}

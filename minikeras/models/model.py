@@ -6,9 +6,10 @@ tracked, so their weights appear in ``model.weights``.
 
 from minikeras.layers.layer import Layer
 from minikeras.models.trainer import Trainer
+from minikeras.saving.model_io import ModelIO
 
 
-class Model(Trainer, Layer):
+class Model(Trainer, ModelIO, Layer):
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
             raise NotImplementedError(

@@ -86,7 +86,7 @@ class Trainer:
     def metrics(self):
         if not self.compiled:
             return []
-        return [self._loss_tracker, *self._compile_metrics.all]
+        return [self._loss_tracker, self._compile_metrics]
 
     @property
     def metrics_names(self):
@@ -103,7 +103,7 @@ class Trainer:
         return {key: float(logs[key]) for key in sorted(logs)}
 
     def _flatten_in_order(self, logs):
-        names = ["loss"] + [m.name for m in self._compile_metrics.all]
+        names = ["loss"] + [m.name for m in self._compile_metrics.metrics]
         values = [logs[name] for name in names if name in logs]
         return values[0] if len(values) == 1 else values
 
