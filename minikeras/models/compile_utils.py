@@ -26,7 +26,8 @@ def get_loss(identifier, y_true, y_pred):
                       "categorical_crossentropy")
     loss = losses_module.get(identifier)
     if not isinstance(loss, losses_module.Loss):
-        loss = losses_module.LossFunctionWrapper(loss, name=getattr(loss, "__name__", "loss"))
+        name = identifier if isinstance(identifier, str) else getattr(loss, "__name__", "loss")
+        loss = losses_module.LossFunctionWrapper(loss, name=name)
     return loss
 
 

@@ -33,7 +33,8 @@ def is_iterator(data):
 
 
 class ArrayData:
-    def __init__(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False):
+    def __init__(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False,
+                 steps=None):
         self.x = to_array(x, "x")
         self.y = to_array(y, "y")
         self.sample_weight = to_array(sample_weight, "sample_weight")
@@ -50,12 +51,14 @@ class ArrayData:
         self.shuffle = shuffle
         self.num_samples = n
         self.num_batches = math.ceil(n / self.batch_size)
+        if steps is not None:
+            self.num_batches = min(self.num_batches, steps)
         self._rng = make_rng()
 
     def batches(self):
         order = self._rng.permutation(self.num_samples) if self.shuffle else None
-        for start in range(0, self.num_samples, self.batch_size):
-            stop = start + self.batch_size
+        for step in range(self.num_batches):
+            start, stop = step * self.batch_size, (step + 1) * self.batch_size
             index = slice(start, stop) if order is None else order[start:stop]
             yield tuple(None if a is None else a[index]
                         for a in (self.x, self.y, self.sample_weight))

@@ -135,7 +135,8 @@ class Trainer:
             if class_weight is not None:
                 arrays = (*arrays[:2], data_adapter.class_weight_to_sample_weights(
                     arrays[1], class_weight))
-            data = data_adapter.ArrayData(*arrays, batch_size=batch_size, shuffle=shuffle)
+            data = data_adapter.ArrayData(*arrays, batch_size=batch_size, shuffle=shuffle,
+                                          steps=steps_per_epoch)
             self._build_for_data(data.x)
         callbacks = _callback_list(callbacks, self, verbose, epochs, data.num_batches,
                                    add_history=True)
@@ -237,7 +238,7 @@ class Trainer:
     def _data(self, x, y, sample_weight, batch_size, steps):
         if data_adapter.is_iterator(x):
             return data_adapter.IteratorData(x, steps)
-        data = data_adapter.ArrayData(x, y, sample_weight, batch_size=batch_size)
+        data = data_adapter.ArrayData(x, y, sample_weight, batch_size=batch_size, steps=steps)
         self._build_for_data(data.x)
         return data
 
