@@ -12,7 +12,6 @@ class Flatten(Layer):
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = data_format or "channels_last"
-        self.built = True
 
     def call(self, inputs):
         x = inputs

@@ -1,6 +1,7 @@
-"""``minikeras.models``: Sequential and the Model base class."""
+"""``minikeras.models``: Sequential, the Model base class, and loading / cloning models."""
 
 from minikeras.models.model import Model
 from minikeras.models.sequential import Sequential
+from minikeras.saving.saving_api import clone_model, load_model, model_from_json, save_model
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json", "save_model"]

@@ -88,7 +88,7 @@ class Sequential(Model):
         self.built = True
 
     def _build_for(self, input_shape):
-        self.build((None, *tuple(input_shape)[1:]))
+        self.build(tuple(input_shape))  # as Keras: a first call on data keeps its batch size
 
     def call(self, inputs, training=None):
         x = inputs
@@ -114,6 +114,9 @@ class Sequential(Model):
     def get_config(self):
         from minikeras.saving.serialization import serialize_keras_object
 
-        return {"name": self.name, "trainable": self.trainable,
-                "dtype": super().get_config()["dtype"],
-                "layers": [serialize_keras_object(layer) for layer in self._layers]}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": super().get_config()["dtype"],
+                  "layers": [serialize_keras_object(layer) for layer in self._layers]}
+        if self.built:
+            config["build_input_shape"] = list(self._layers[0].batch_shape)
+        return config
