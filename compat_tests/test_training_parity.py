@@ -126,7 +126,7 @@ def test_trajectory_every_optimizer(opt_id):
     slots_k = [np.asarray(v) for v in k.optimizer.variables]
     slots_m = [np.asarray(v) for v in m.optimizer.variables]
     assert [s.shape for s in slots_m] == [s.shape for s in slots_k]
-    for a, b in zip(slots_k, slots_m):
+    for a, b in zip(slots_k, slots_m, strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=atol)
 
 
@@ -347,4 +347,5 @@ def test_progress_bar_text(verbose, epochs, monkeypatch):
     assert text_m == text_k
     for call in (lambda model: model.evaluate(x, y, verbose=verbose),
                  lambda model: model.predict(x, verbose=verbose)):
-        assert captured(lambda: call(m), monkeypatch) == captured(lambda: call(k), monkeypatch)
+        assert captured(lambda c=call: c(m), monkeypatch) == captured(lambda c=call: c(k),
+                                                                      monkeypatch)

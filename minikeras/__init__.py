@@ -4,10 +4,9 @@
 ``minikeras/ops``.
 """
 
-from minikeras.tensor import Tensor  # first: it wires Python's operators to minikeras.ops
-from minikeras import backend, ops  # noqa: I001
-from minikeras import (
+from minikeras import (  # noqa: I001
     activations,
+    backend,
     callbacks,
     constraints,
     initializers,
@@ -15,6 +14,7 @@ from minikeras import (
     losses,
     metrics,
     models,
+    ops,
     optimizers,
     regularizers,
     saving,
@@ -23,6 +23,7 @@ from minikeras import (
 from minikeras.autodiff import GradientTape
 from minikeras.layers import Input, InputSpec, Layer
 from minikeras.models import Model, Sequential
+from minikeras.tensor import Tensor  # first: it wires Python's operators to minikeras.ops
 from minikeras.variables import Variable
 
 __version__ = "0.1.0"

@@ -63,12 +63,16 @@ def gelu(x, approximate=False):
 
 
 def celu(x, alpha=1.0):
-    """max(x, 0) + min(0, α(e^(x/α) - 1))."""
-    return ops.relu(x) + ops.minimum(0.0, alpha * (ops.exp(ops.minimum(x, 0.0) / alpha) - 1))
+    """max(x, 0) + α(e^(min(x, 0)/α) - 1), as Keras writes it (so at x = 0 both branches pass
+    the gradient, and d/dx = 2 there, as in TensorFlow)."""
+    return ops.maximum(x, 0.0) + alpha * (ops.exp(ops.minimum(x, 0.0) / alpha) - 1)
 
 
 def glu(x, axis=-1):
     """a·σ(b), where a and b are the two halves of x along ``axis``."""
+    if ops.shape(x)[axis] % 2 != 0:
+        raise ValueError("axis size must be divisible by 2. "
+                         f"Received: x.shape={ops.shape(x)} with axis={axis}")
     n = ops.shape(x)[axis] // 2
     index = [slice(None)] * len(ops.shape(x))
     first, second = list(index), list(index)
@@ -99,8 +103,9 @@ def sparse_plus(x):
 
 
 def sparse_sigmoid(x):
-    """0 for x <= -1, (x + 1)/2 for -1 < x < 1, 1 for x >= 1."""
-    return ops.clip(0.5 * (x + 1), 0.0, 1.0)
+    """0 for x <= -1, (x + 1)/2 for -1 < x < 1, 1 for x >= 1 (d/dx = 0 at ±1, as in Keras)."""
+    return ops.where(ops.less_equal(x, -1.0), 0.0,
+                     ops.where(ops.greater_equal(x, 1.0), 1.0, 0.5 * (x + 1)))
 
 
 def squareplus(x, b=4):

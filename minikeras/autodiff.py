@@ -105,7 +105,7 @@ class GradientTape:
             g = grads.get(id(out))
             if g is None:
                 continue
-            for x, grad_fn in zip(inputs, backward):
+            for x, grad_fn in zip(inputs, backward, strict=True):
                 if id(x) in self._watched and grad_fn is not None:
                     _accumulate(grads, x, _unbroadcast(grad_fn(g), np.shape(x)))
         if not self.persistent:

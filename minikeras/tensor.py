@@ -21,7 +21,7 @@ class ArrayLike:
         return self._value
 
     def __array__(self, dtype=None, copy=None):
-        value = self._value
+        value = np.asarray(self._value)  # reductions leave NumPy scalars, which are not arrays
         if dtype is not None and value.dtype != dtype:
             return value.astype(dtype)
         return value.copy() if copy else value

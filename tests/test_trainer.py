@@ -152,7 +152,7 @@ def test_class_weight_becomes_sample_weight():
     ha = a.fit(x, y, class_weight={0: 0.5, 1: 3.0}, shuffle=False, epochs=2, verbose=0)
     hb = b.fit(x, y, sample_weight=weights, shuffle=False, epochs=2, verbose=0)
     assert ha.history["loss"] == pytest.approx(hb.history["loss"], rel=1e-6)
-    for wa, wb in zip(a.get_weights(), b.get_weights()):
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
         np.testing.assert_allclose(wa, wb, rtol=1e-6)
 
 
@@ -237,7 +237,7 @@ def test_bad_fit_arguments(kwargs, message):
     before = model.get_weights()
     with pytest.raises(ValueError, match=message):
         model.fit(x, y, verbose=0, **kwargs)
-    for a, b in zip(before, model.get_weights()):
+    for a, b in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 

@@ -29,7 +29,7 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             return inputs
         shape = inputs.shape if self.noise_shape is None else tuple(
-            n if d is None else d for d, n in zip(self.noise_shape, inputs.shape))
+            n if d is None else d for d, n in zip(self.noise_shape, inputs.shape, strict=False))
         keep = self._rng.random(shape) >= self.rate
         scale = 0.0 if self.rate == 1 else 1.0 / (1.0 - self.rate)
         return ops.multiply(inputs, (keep * scale).astype(inputs.dtype))

@@ -40,6 +40,6 @@ def assert_input_compatibility(spec, shape, layer_name, index=0):
             raise ValueError(f"{where} expected axis {axis} of input shape to have value "
                              f"{value}, but received input with shape {shape}")
     if spec.shape is not None:
-        for expected, got in zip(spec.shape, shape):
+        for expected, got in zip(spec.shape, shape, strict=False):
             if expected is not None and got is not None and expected != got:
                 raise ValueError(f"{where} expected shape={spec.shape}, found shape={shape}")

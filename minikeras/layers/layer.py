@@ -135,8 +135,8 @@ class Layer:
         probe = tuple(1 if d is None else d for d in input_shape)
         with _NoTape():
             out = self(np.zeros(probe, dtype=self.dtype))
-        return tuple(None if d is None else n for d, n in zip(input_shape, out.shape)) + tuple(
-            out.shape[len(input_shape):])
+        known = zip(input_shape, out.shape, strict=False)
+        return tuple(None if d is None else n for d, n in known) + out.shape[len(input_shape):]
 
     # --- weights ------------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
@@ -195,12 +195,12 @@ class Layer:
                 f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of "
                 f"length {len(weights)}, but the layer was expecting {len(own)} weights.")
         values = [np.asarray(w) for w in weights]
-        for variable, value in zip(own, values):
+        for variable, value in zip(own, values, strict=True):
             if variable.shape != value.shape:
                 raise ValueError(
                     f"Layer {self.name} weight shape {variable.shape} is not compatible with "
                     f"provided weight shape {value.shape}.")
-        for variable, value in zip(own, values):
+        for variable, value in zip(own, values, strict=True):
             variable.assign(value)
 
     def count_params(self):

@@ -22,9 +22,11 @@ def value_of(x):
 
 def _to_array(x, dtype=None):
     array = np.asarray(x, dtype=dtype)
-    if dtype is None and array.dtype.kind == "f" and array.dtype.name != backend.floatx():
-        if not isinstance(x, np.ndarray):  # Python floats follow floatx; NumPy arrays keep theirs
+    if dtype is None and not isinstance(x, np.ndarray):  # NumPy arrays keep their dtype;
+        if array.dtype.kind == "f":  # Python floats follow floatx and Python ints are int32
             array = array.astype(backend.floatx())
+        elif array.dtype.kind == "i":
+            array = array.astype("int32")
     if array.dtype.kind not in "biufc":
         raise TypeError(
             f"Expected numeric data, but received {type(x).__name__} with dtype "

@@ -17,9 +17,11 @@ from minikeras.tensor import Tensor
 
 
 def _sigmoid(z):
-    """1 / (1 + e^-z), computed from e^-|z| so that exp never overflows."""
+    """1 / (1 + e^-z), computed from e = e^-|z| so that exp never overflows: e / (1 + e) for
+    z < 0 and 1 - e / (1 + e) for z >= 0 (one final rounding, so values near 1 stay exact)."""
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1, e) / (1 + e)
+    small = e / (1 + e)
+    return np.where(z >= 0, 1 - small, small)
 
 
 def sigmoid(x):
@@ -61,14 +63,18 @@ def elu(x, alpha=1.0):
     a = value_of(x)
     e = np.exp(np.minimum(a, 0))
     positive = a > 0
-    return record(np.where(positive, a, alpha * (e - 1)), (x,),
+    return record(np.where(positive, a, alpha * np.expm1(np.minimum(a, 0))), (x,),
                   lambda g: g * np.where(positive, 1, alpha * e))
 
 
 def selu(x):
-    """scale · elu(x, α) with α = 1.67326..., scale = 1.05070... (self-normalizing)."""
+    """scale·x if x > 0 else scale·α(e^x - 1), α = 1.67326..., scale = 1.05070...;
+    d/dx = scale for x >= 0 (TensorFlow's choice at 0), scale·α·e^x for x < 0."""
     alpha, scale = 1.6732632423543772, 1.0507009873554805
-    return elu(x, alpha) * scale
+    a = value_of(x)
+    negative = a < 0
+    return record(scale * np.where(negative, alpha * np.expm1(np.minimum(a, 0)), a), (x,),
+                  lambda g: g * scale * np.where(negative, alpha * np.exp(np.minimum(a, 0)), 1))
 
 
 def softplus(x):
@@ -99,16 +105,16 @@ _erf = np.frompyfunc(math.erf, 1, 1)
 def gelu(x, approximate=True):
     """exact: x·Φ(x) = 0.5x(1 + erf(x/√2));  d/dx = Φ(x) + x·φ(x).
 
-    approximate: 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))), differentiated by the chain rule.
+    approximate: 0.5x(1 + tanh(u)) with u = √(2/π)(x + 0.044715x³), computed as the equal
+    x·σ(2u), which stays exact in the tails;  d/dx = σ(2u) + x·σ(2u)σ(-2u)·2u'.
     """
     a = value_of(x)
     if approximate:
         c = np.sqrt(2 / np.pi).astype(a.dtype)
         inner = c * (a + 0.044715 * a**3)
-        t = np.tanh(inner)
+        s, s_neg = _sigmoid(2 * inner), _sigmoid(-2 * inner)
         d_inner = c * (1 + 3 * 0.044715 * a * a)
-        return record(0.5 * a * (1 + t), (x,),
-                      lambda g: g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * d_inner))
+        return record(a * s, (x,), lambda g: g * (s + a * s * s_neg * 2 * d_inner))
     cdf = (0.5 * (1 + _erf(a / np.sqrt(2)).astype(np.float64))).astype(a.dtype)
     pdf = np.exp(-0.5 * a * a) / np.sqrt(2 * np.pi).astype(a.dtype)
     return record(a * cdf, (x,), lambda g: g * (cdf + a * pdf))
@@ -240,6 +246,8 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """
     labels = np.asarray(value_of(target)).astype(np.int64)
     v = np.asarray(value_of(output))
+    if labels.ndim == v.ndim and labels.shape[-1] == 1:  # labels (N, 1) for outputs (N, C)
+        labels = np.squeeze(labels, -1)
     if axis not in (-1, v.ndim - 1):
         raise ValueError(f"Only axis=-1 is supported for sparse categorical crossentropy. "
                          f"Received: axis={axis}")

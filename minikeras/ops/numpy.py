@@ -132,8 +132,8 @@ def clip(x, x_min, x_max):
 def where(condition, x1=None, x2=None):
     """x1 where condition holds, else x2;  the gradient follows the same choice."""
     c = np.asarray(value_of(condition), dtype=bool)
-    if x1 is None and x2 is None:
-        return Tensor(np.stack(np.nonzero(c), axis=-1))
+    if x1 is None and x2 is None:  # the indices of the True entries, one array per axis
+        return [Tensor(i.astype("int32")) for i in np.nonzero(c)]
     a, b = value_of(x1), value_of(x2)
     return record(np.where(c, a, b), (x1, x2),
                   lambda g: np.where(c, g, 0), lambda g: np.where(c, 0, g))
@@ -145,19 +145,26 @@ def where(condition, x1=None, x2=None):
 def matmul(x1, x2):
     """x1 @ x2 (batched over leading axes);  d/dx1 = g @ x2^T, d/dx2 = x1^T @ g.
 
-    For x1 of rank > 2 and x2 of rank 2 (a Dense kernel), d/dx2 sums over all leading axes.
+    A rank-1 x1 is a row (1, n) and a rank-1 x2 a column (n, 1), as in NumPy; the tape then sums
+    the gradient over the broadcast leading axes (e.g. over batch and time for a Dense kernel).
     """
     a, b = value_of(x1), value_of(x2)
+    a2 = np.expand_dims(a, 0) if np.ndim(a) == 1 else a
+    b2 = np.expand_dims(b, -1) if np.ndim(b) == 1 else b
+
+    def as_matrices(g):  # put back the axes that a rank-1 operand removed from the output
+        g = np.expand_dims(g, -1) if np.ndim(b) == 1 else g
+        return np.expand_dims(g, -2) if np.ndim(a) == 1 else g
 
     def d_x1(g):
-        return np.matmul(g, np.swapaxes(b, -1, -2)) if np.ndim(b) > 1 else np.multiply.outer(g, b)
+        d = np.matmul(as_matrices(g), np.swapaxes(b2, -1, -2))
+        return d[..., 0, :] if np.ndim(a) == 1 else d
 
     def d_x2(g):
-        if np.ndim(a) > 2 and np.ndim(b) == 2:  # (..., n) @ (n, m): contract every leading axis
+        if np.ndim(a) > 2 and np.ndim(b) == 2:  # (..., n) @ (n, m): sum over all leading axes
             return np.tensordot(a, g, axes=(tuple(range(a.ndim - 1)),) * 2)
-        if np.ndim(a) == 1:
-            return np.multiply.outer(a, g)
-        return np.matmul(np.swapaxes(a, -1, -2), g)
+        d = np.matmul(np.swapaxes(a2, -1, -2), as_matrices(g))
+        return d[..., 0] if np.ndim(b) == 1 else d
 
     return record(np.matmul(a, b), (x1, x2), d_x1, d_x2)
 
@@ -208,11 +215,15 @@ def _extreme(reduce, x, axis, keepdims):
 
 
 def max(x, axis=None, keepdims=False, initial=None):
-    return _extreme(np.max, x, axis, keepdims)
+    """The largest value; with ``initial``, maximum(max(x), initial) (as Keras computes it)."""
+    out = _extreme(np.max, x, axis, keepdims)
+    return out if initial is None else maximum(out, initial)
 
 
 def min(x, axis=None, keepdims=False, initial=None):
-    return _extreme(np.min, x, axis, keepdims)
+    """The smallest value; with ``initial``, minimum(min(x), initial)."""
+    out = _extreme(np.min, x, axis, keepdims)
+    return out if initial is None else minimum(out, initial)
 
 
 amax, amin = max, min
@@ -256,7 +267,7 @@ def reshape(x, newshape):
 def transpose(x, axes=None):
     """Permute axes;  the gradient is permuted back with the inverse permutation."""
     a = value_of(x)
-    inverse = None if axes is None else np.argsort(axes)
+    inverse = None if axes is None else np.argsort([axis % np.ndim(a) for axis in axes])
     return record(np.transpose(a, axes), (x,), lambda g: np.transpose(g, inverse))
 
 
