@@ -9,6 +9,7 @@ import os
 import numpy as np
 import pytest
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter
 try:
     import tensorflow as tf  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the machine
