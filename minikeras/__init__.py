@@ -4,7 +4,7 @@
 ``minikeras/ops``.
 """
 
-from minikeras import (  # noqa: I001
+from minikeras import (
     activations,
     backend,
     callbacks,
@@ -23,7 +23,7 @@ from minikeras import (  # noqa: I001
 from minikeras.autodiff import GradientTape
 from minikeras.layers import Input, InputSpec, Layer
 from minikeras.models import Model, Sequential
-from minikeras.tensor import Tensor  # first: it wires Python's operators to minikeras.ops
+from minikeras.tensor import Tensor
 from minikeras.variables import Variable
 
 __version__ = "0.1.0"

@@ -7,6 +7,8 @@ by an active ``GradientTape`` exactly like the named ops. NumPy functions on ten
 (``np.exp(t)``, ``x + t`` with ``x`` an array) are routed to the same ops.
 """
 
+import functools
+
 import numpy as np
 
 
@@ -145,7 +147,7 @@ class ArrayLike:
 
     # --- NumPy functions on tensors ------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        op = _UFUNC_OPS.get(ufunc) if method == "__call__" and not kwargs else None
+        op = _ufunc_ops().get(ufunc) if method == "__call__" and not kwargs else None
         if op is not None:
             return op(*inputs)
         inputs = [x._value if isinstance(x, ArrayLike) else x for x in inputs]
@@ -168,24 +170,28 @@ class Tensor(ArrayLike):
         return str(self._value)
 
 
-from minikeras import ops  # noqa: E402  (ops need Tensor; operators need ops)
+@functools.cache
+def _ufunc_ops():
+    """NumPy ufuncs that have a differentiable minikeras op (built on first use)."""
+    return {
+        np.add: ops.add,
+        np.subtract: ops.subtract,
+        np.multiply: ops.multiply,
+        np.true_divide: ops.divide,
+        np.matmul: ops.matmul,
+        np.power: ops.power,
+        np.negative: ops.negative,
+        np.square: ops.square,
+        np.sqrt: ops.sqrt,
+        np.exp: ops.exp,
+        np.log: ops.log,
+        np.log1p: ops.log1p,
+        np.absolute: ops.abs,
+        np.sign: ops.sign,
+        np.tanh: ops.tanh,
+        np.maximum: ops.maximum,
+        np.minimum: ops.minimum,
+    }
 
-_UFUNC_OPS = {
-    np.add: ops.add,
-    np.subtract: ops.subtract,
-    np.multiply: ops.multiply,
-    np.true_divide: ops.divide,
-    np.matmul: ops.matmul,
-    np.power: ops.power,
-    np.negative: ops.negative,
-    np.square: ops.square,
-    np.sqrt: ops.sqrt,
-    np.exp: ops.exp,
-    np.log: ops.log,
-    np.log1p: ops.log1p,
-    np.absolute: ops.abs,
-    np.sign: ops.sign,
-    np.tanh: ops.tanh,
-    np.maximum: ops.maximum,
-    np.minimum: ops.minimum,
-}
+
+from minikeras import ops  # noqa: E402  (ops need Tensor; operators need ops)
