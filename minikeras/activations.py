@@ -57,6 +57,11 @@ def log_softmax(x, axis=-1):
     return ops.log_softmax(x, axis=axis)
 
 
+def sparsemax(x, axis=-1):
+    """Like softmax, a probability distribution over ``axis``, but with exact zeros."""
+    return ops.sparsemax(x, axis=axis)
+
+
 def gelu(x, approximate=False):
     """x·Φ(x), exact (erf) by default as in ``keras.activations.gelu``."""
     return ops.gelu(x, approximate=approximate)
@@ -128,7 +133,7 @@ _ACTIVATIONS = {
     for fn in (relu, leaky_relu, relu6, softmax, celu, elu, selu, softplus, softsign, squareplus,
                soft_shrink, sparse_plus, silu, gelu, glu, tanh, tanh_shrink, threshold, sigmoid,
                sparse_sigmoid, exponential, hard_sigmoid, hard_silu, hard_tanh, hard_shrink,
-               linear, mish, log_softmax, log_sigmoid)
+               linear, mish, log_softmax, log_sigmoid, sparsemax)
 }
 _ALIASES = {"swish": silu, "hard_swish": hard_silu}
 

@@ -602,3 +602,27 @@ def test_gradient_check_reports_a_wrong_derivative():
 
     with pytest.raises(AssertionError, match=r"shape \(2, 3\).*\n.*first at index"):
         gradient_check(bad_square, _u(2, 3))
+
+
+# --- sparsemax: tested against its definition -------------------------------------------------
+# Keras 3.15's sparsemax computes its threshold from the sum of the cumulative sums over the
+# support instead of the k-th cumulative sum, so its outputs do not sum to 1 (for
+# [0.5, 1, 2, 1.8] it returns all zeros). minikeras implements the published definition
+# (Martins & Astudillo, 2016); there is no parity test for it.
+
+
+def test_sparsemax_is_the_projection_onto_the_simplex():
+    p = np.asarray(minikeras.ops.sparsemax(np.array([[0.5, 1.0, 2.0, 1.8]], "float32")))
+    np.testing.assert_allclose(p, [[0.0, 0.0, 0.6, 0.4]], atol=1e-6)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 7)).astype("float32") * 3
+    for axis in (-1, 0):
+        p = np.asarray(minikeras.activations.sparsemax(x, axis=axis))
+        np.testing.assert_allclose(p.sum(axis=axis), 1.0, rtol=1e-5)
+        assert (p >= 0).all() and (p == 0).any()
+
+
+def test_sparsemax_gradient():
+    x = np.random.default_rng(1).normal(size=(4, 5)) * 2
+    gradient_check(lambda t: minikeras.ops.sparsemax(t, axis=-1), x)
+    gradient_check(lambda t: minikeras.ops.sparsemax(t, axis=0), x)

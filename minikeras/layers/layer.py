@@ -148,7 +148,7 @@ class Layer:
             initializer = "glorot_uniform" if backend.is_float_dtype(dtype) else "zeros"
         shape = () if shape is None else tuple(int(d) for d in shape)
         variable = Variable(initializers.get(initializer), shape=shape, dtype=dtype,
-                            trainable=trainable, name=name or "variable",
+                            trainable=trainable, name=name or backend.unique_name("variable"),
                             constraint=constraints.get(constraint),
                             regularizer=regularizers.get(regularizer))
         variable.path = f"{self.path}/{variable.name}"

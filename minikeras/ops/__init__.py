@@ -37,6 +37,7 @@ from minikeras.ops.nn import (
     softplus,
     softsign,
     sparse_categorical_crossentropy,
+    sparsemax,
     swish,
     tanh,
 )

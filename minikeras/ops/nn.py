@@ -164,6 +164,22 @@ def softmax(x, axis=-1):
     return out
 
 
+def sparsemax(x, axis=-1):
+    """p = max(x - τ, 0), the projection of x onto the probability simplex (τ makes Σp = 1);
+    exact zeros outside the support S.  dp/dx: g ↦ [p > 0]·(g - Σ_S g / |S|)."""
+    z = np.moveaxis(np.asarray(value_of(x)), axis, -1)
+    ranked = -np.sort(-z, axis=-1)
+    k = np.arange(1, z.shape[-1] + 1, dtype=z.dtype)
+    cumulative = np.cumsum(ranked, axis=-1) - 1
+    size = np.sum(ranked - cumulative / k > 0, axis=-1, keepdims=True)
+    tau = np.take_along_axis(cumulative, size - 1, axis=-1) / size.astype(z.dtype)
+    p = np.moveaxis(np.maximum(z - tau, 0), -1, axis)
+    support = p > 0
+    count = np.sum(support, axis=axis, keepdims=True)
+    return record(p, (x,), lambda g: support * (
+        g - np.sum(g * support, axis=axis, keepdims=True) / count))
+
+
 def log_softmax(x, axis=-1):
     """x - logsumexp(x);  d/dx: g ↦ g - softmax(x)·Σ g."""
     a = value_of(x)
