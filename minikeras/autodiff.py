@@ -78,9 +78,12 @@ class GradientTape:
         return False
 
     def _record(self, out, inputs, backward):
-        if any([self._is_watched(x) for x in inputs]):  # a list: watch every variable we see
+        """Keep the op if gradients can flow through it: only its watched inputs matter."""
+        paths = [(x, grad_fn) for x, grad_fn in zip(inputs, backward, strict=True)
+                 if grad_fn is not None and self._is_watched(x)]
+        if paths:
             self._watched[id(out)] = out
-            self._ops.append((out, inputs, backward))
+            self._ops.append((out, paths))
 
     def gradient(self, target, sources, output_gradients=None,
                  unconnected_gradients="none"):
@@ -101,21 +104,21 @@ class GradientTape:
         for t, seed in zip(targets, seeds, strict=True):
             g = np.ones_like(t._value) if seed is None else np.asarray(seed)
             _accumulate(grads, t, g)
-        for out, inputs, backward in reversed(self._ops):
+        for out, paths in reversed(self._ops):  # last op first: the chain rule, backwards
             g = grads.get(id(out))
             if g is None:
                 continue
-            for x, grad_fn in zip(inputs, backward, strict=True):
-                if id(x) in self._watched and grad_fn is not None:
-                    _accumulate(grads, x, _unbroadcast(grad_fn(g), np.shape(x)))
+            for x, grad_fn in paths:
+                _accumulate(grads, x, _unbroadcast(grad_fn(g), x._value.shape))
         if not self.persistent:
             self._ops = []
         return _gather(grads, sources, unconnected_gradients)
 
 
 def _accumulate(grads, x, g):
-    dtype = x._value.dtype if isinstance(x, ArrayLike) else None
-    if dtype is not None and dtype.kind == "f" and g.dtype != dtype:
+    """Add ``g`` to the gradient of ``x`` (a value used twice gets both contributions)."""
+    dtype = x._value.dtype
+    if g.dtype != dtype and dtype.kind == "f":
         g = g.astype(dtype)
     previous = grads.get(id(x))
     grads[id(x)] = g if previous is None else previous + g

@@ -6,6 +6,7 @@ it converts the input to a float tensor, builds if needed, checks the input agai
 was built for, calls, and records the activity-regularization loss.
 """
 
+import functools
 import inspect
 
 import numpy as np
@@ -108,6 +109,7 @@ class Layer:
         return outputs
 
     def _convert_input(self, inputs):
+        """The input as a Tensor; numbers are cast to the layer's float dtype (autocast)."""
         if isinstance(inputs, Tensor | Variable):
             x = inputs
         else:
@@ -116,8 +118,9 @@ class Layer:
             except (TypeError, ValueError) as error:
                 raise TypeError(f"Layer '{self.name}' received input it cannot use as numbers: "
                                 f"{error}") from None
-        if self.autocast and x.dtype != self.dtype and backend.is_float_dtype(self.dtype) and (
-                x.dtype.startswith(("float", "int", "uint", "bool"))):
+        dtype = x._value.dtype
+        if self.autocast and dtype.kind in "fiub" and dtype != _np_dtype(self.dtype) and (
+                backend.is_float_dtype(self.dtype)):
             x = ops.cast(x, self.dtype)
         return x
 
@@ -228,6 +231,11 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+@functools.cache
+def _np_dtype(name):
+    return np.dtype(name)
 
 
 def _dtype_name(dtype):

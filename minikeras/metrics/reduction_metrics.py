@@ -11,7 +11,6 @@ import numpy as np
 from minikeras.metrics.metric import Metric
 from minikeras.metrics.metrics_utils import (
     broadcast_weights,
-    divide_no_nan,
     squeeze_or_expand_to_same_rank,
     to_float_array,
 )
@@ -70,6 +69,12 @@ class Mean(Metric):
                                        name="count")
 
     def update_state(self, values, sample_weight=None):
+        if np.ndim(values) == 0 and sample_weight is not None and np.ndim(sample_weight) == 0:
+            # one weighted value, e.g. a batch loss weighted by its batch size (every step)
+            weight = np.asarray(sample_weight, dtype=self.dtype)
+            self.total.assign_add(np.asarray(values, dtype=self.dtype) * weight)
+            self.count.assign_add(weight)
+            return
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, np.mean,
                                                             self.dtype)
         self.total.assign_add(np.sum(values))
@@ -82,7 +87,8 @@ class Mean(Metric):
         self.count.assign_add(num_samples)
 
     def result(self):
-        return divide_no_nan(self.total.value, self.count.value)[()]
+        count = self.count.value
+        return self.total.value / count if count else np.zeros((), dtype=self.dtype)[()]
 
 
 class MeanMetricWrapper(Mean):
