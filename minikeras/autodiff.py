@@ -79,8 +79,10 @@ class GradientTape:
 
     def _record(self, out, inputs, backward):
         """Keep the op if gradients can flow through it: only its watched inputs matter."""
-        paths = [(x, grad_fn) for x, grad_fn in zip(inputs, backward, strict=True)
-                 if grad_fn is not None and self._is_watched(x)]
+        paths = []
+        for x, grad_fn in zip(inputs, backward, strict=True):
+            if grad_fn is not None and self._is_watched(x):
+                paths.append((x, grad_fn))
         if paths:
             self._watched[id(out)] = out
             self._ops.append((out, paths))

@@ -13,6 +13,8 @@ def value_of(x):
     Python numbers stay Python numbers, so NumPy keeps the other operand's dtype (float32 + 2.0
     stays float32); lists and tuples become arrays, floats in ``floatx``.
     """
+    if type(x) is np.ndarray:
+        return x
     if isinstance(x, ArrayLike):
         return x._value
     if isinstance(x, np.ndarray | int | float | np.generic):

@@ -6,6 +6,7 @@ that receives their output can work from the logits instead: exact and stable wh
 probabilities have rounded to 0 or 1 (see ``minikeras.losses``).
 """
 
+import functools
 import math
 
 import numpy as np
@@ -16,12 +17,19 @@ from minikeras.ops.core import value_of
 from minikeras.tensor import Tensor
 
 
+@functools.cache
+def _exp_limit(dtype):
+    """An x safely below overflow of e^x in ``dtype`` (87.7 for float32)."""
+    return (np.log(np.finfo(dtype).max) - 1).astype(dtype)
+
+
 def _sigmoid(z):
-    """1 / (1 + e^-z), computed from e = e^-|z| so that exp never overflows: e / (1 + e) for
-    z < 0 and 1 - e / (1 + e) for z >= 0 (one final rounding, so values near 1 stay exact)."""
-    e = np.exp(-np.abs(z))
-    small = e / (1 + e)
-    return np.where(z >= 0, 1 - small, small)
+    """1 / (1 + e^-z), with e^-z capped below overflow (the result there is < 1e-38 anyway)."""
+    z = np.asarray(z)
+    if z.dtype == np.float16:  # e^-z would be capped too early (at e^10)
+        return _sigmoid(z.astype(np.float32)).astype(np.float16)
+    e = np.exp(np.minimum(np.negative(z), _exp_limit(z.dtype) if z.dtype.kind == "f" else 700))
+    return 1 / (1 + e)
 
 
 def sigmoid(x):
