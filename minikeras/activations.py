@@ -140,20 +140,20 @@ _ALIASES = {"swish": silu, "hard_swish": hard_silu}
 
 def get(identifier):
     """An activation function from a name, a config, a callable, or None (linear)."""
+    from minikeras.saving.serialization import deserialize_keras_object
+
     if identifier is None:
         return linear
     if isinstance(identifier, dict):
-        identifier = identifier.get("config", identifier.get("class_name"))
-    if isinstance(identifier, str):
-        fn = _ACTIVATIONS.get(identifier) or _ALIASES.get(identifier)
-        if fn is None:
-            raise ValueError(
-                f"Could not interpret activation function identifier: {identifier!r}. "
-                f"Valid names: {sorted({**_ACTIVATIONS, **_ALIASES})}")
-        return fn
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
+        obj = deserialize_keras_object(identifier)
+    elif isinstance(identifier, str):
+        obj = _ACTIVATIONS.get(identifier) or _ALIASES.get(identifier)
+    else:
+        obj = identifier
+    if callable(obj):
+        return obj
+    raise ValueError(f"Could not interpret activation function identifier: {identifier!r}. "
+                     f"Valid names: {sorted({**_ACTIVATIONS, **_ALIASES})}")
 
 
 def serialize(activation):
@@ -167,6 +167,8 @@ def serialize(activation):
 
 
 def deserialize(config, custom_objects=None):
-    if custom_objects and isinstance(config, str) and config in custom_objects:
-        return custom_objects[config]
-    return get(config)
+    """An activation function from its name or config (built-in, registered or custom)."""
+    from minikeras.saving.serialization import deserialize_keras_object
+
+    return deserialize_keras_object(config, custom_objects=custom_objects,
+                                    module_objects={**_ACTIVATIONS, **_ALIASES})

@@ -9,6 +9,7 @@ Dense kernel of shape (in, out), the incoming weights of each unit).
 import numpy as np
 
 from minikeras import backend
+from minikeras.saving import serialization
 
 
 class Constraint:
@@ -104,37 +105,31 @@ ALL_OBJECTS_DICT.update({backend.to_snake_case(cls.__name__): cls for cls in ALL
 
 def serialize(constraint):
     """Keras's dict: ``{"module": "keras.constraints", "class_name": "MaxNorm",
-    "config": {"max_value": 2, "axis": 0}, "registered_name": None}``."""
-    if constraint is None or isinstance(constraint, str):
-        return constraint
-    return {"module": "keras.constraints", "class_name": type(constraint).__name__,
-            "config": constraint.get_config(), "registered_name": None}
+    "config": {"max_value": 2, "axis": 0}, "registered_name": None}``; a class registered with
+    ``register_keras_serializable`` keeps its module and ``"package>Name"``."""
+    return serialization.serialize_keras_object(constraint)
 
 
 def deserialize(config, custom_objects=None):
-    """A constraint from ``serialize``'s dict, or from a name such as ``'max_norm'``."""
-    if isinstance(config, str):
-        config = {"class_name": config, "config": {}}
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret constraint config: {config!r}")
-    objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    name = config["class_name"]
-    if name not in objects:
-        raise ValueError(f"Could not interpret constraint identifier: {name!r}. "
-                         f"Valid names: {sorted(ALL_OBJECTS_DICT)}")
-    return objects[name].from_config(config.get("config") or {})
+    """A constraint from ``serialize``'s dict (built-in, registered or in ``custom_objects``)."""
+    return serialization.deserialize_keras_object(config, custom_objects=custom_objects,
+                                                  module_objects=ALL_OBJECTS_DICT)
 
 
 def get(identifier):
-    """A constraint from None, a name (``'max_norm'``, ``'non_neg'``, ``'unit_norm'``,
+    """A constraint from None, a built-in name (``'max_norm'``, ``'non_neg'``, ``'unit_norm'``,
     ``'min_max_norm'``...), a config dict, a class or a callable."""
     if identifier is None:
         return None
-    if isinstance(identifier, str | dict):
-        return deserialize(identifier)
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}. "
-                     f"Valid names: {sorted(ALL_OBJECTS_DICT)}")
+    if isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str):
+        obj = ALL_OBJECTS_DICT.get(identifier)
+    else:
+        obj = identifier
+    if isinstance(obj, type):
+        obj = obj()
+    if not callable(obj):
+        raise ValueError(f"Could not interpret constraint identifier: {identifier!r}. "
+                         f"Valid names: {sorted(ALL_OBJECTS_DICT)}")
+    return obj

@@ -16,6 +16,8 @@ import math
 import numpy as np
 
 from minikeras import backend
+from minikeras.saving import serialization
+from minikeras.saving.object_registration import get_registered_object
 from minikeras.utils.random import make_default_seed, make_rng
 
 
@@ -326,41 +328,38 @@ ALL_OBJECTS_DICT.update({"IdentityInitializer": Identity, "normal": RandomNormal
 
 def serialize(initializer):
     """Keras's dict: ``{"module": "keras.initializers", "class_name": "Zeros", "config": {},
-    "registered_name": None}``."""
-    if initializer is None or isinstance(initializer, str):
-        return initializer
-    return {"module": "keras.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config(), "registered_name": None}
+    "registered_name": None}``; a class registered with ``register_keras_serializable`` keeps its
+    module and ``"package>Name"`` (see ``serialize_keras_object``)."""
+    return serialization.serialize_keras_object(initializer)
 
 
 def deserialize(config, custom_objects=None):
-    """An initializer from ``serialize``'s dict, or from a name such as ``'glorot_uniform'``."""
-    if isinstance(config, str):
-        config = {"class_name": config, "config": {}}
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret initializer config: {config!r}")
-    objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    name = config["class_name"]
-    if name not in objects:
-        raise ValueError(f"Could not interpret initializer identifier: {name!r}. "
-                         f"Valid names: {sorted(ALL_OBJECTS_DICT)}")
-    return objects[name].from_config(config.get("config") or {})
+    """An initializer from ``serialize``'s dict, or from a name such as ``'glorot_uniform'``;
+    registered classes and ``custom_objects`` are found too."""
+    return serialization.deserialize_keras_object(config, custom_objects=custom_objects,
+                                                  module_objects=ALL_OBJECTS_DICT)
 
 
 def get(identifier):
-    """An initializer from None, a name, a config dict, a class, a callable or an array."""
+    """An initializer from None, a name (built-in or registered), a config dict, a class, a
+    callable or an array."""
     if identifier is None:
         return None
-    if isinstance(identifier, str | dict):
-        return deserialize(identifier)
-    if isinstance(identifier, np.ndarray | np.generic):
-        return _from_array(identifier)
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}. "
-                     f"Valid names: {sorted(ALL_OBJECTS_DICT)}")
+    if isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str) and (identifier in ALL_OBJECTS_DICT
+                                          or get_registered_object(identifier) is not None):
+        obj = deserialize({"class_name": identifier, "config": {}})
+    elif isinstance(identifier, np.ndarray | np.generic):
+        obj = _from_array(identifier)
+    else:
+        obj = identifier
+    if isinstance(obj, type):
+        obj = obj()
+    if not callable(obj):
+        raise ValueError(f"Could not interpret initializer identifier: {identifier!r}. "
+                         f"Valid names: {sorted(ALL_OBJECTS_DICT)}")
+    return obj
 
 
 def _from_array(array):

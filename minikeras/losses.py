@@ -27,6 +27,7 @@ import weakref
 import numpy as np
 
 from minikeras import backend, ops
+from minikeras.saving import serialization
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -703,31 +704,17 @@ def get(identifier):
 
 
 def serialize(loss):
-    """A loss as Keras writes it in configs: a function by its name, a ``Loss`` by its config."""
-    if inspect.isfunction(loss):
-        return {"module": "builtins", "class_name": "function", "config": loss.__name__,
-                "registered_name": "function"}
-    cls = type(loss)
-    if cls is LossFunctionWrapper:
-        module, registered_name = "keras.src.losses.losses", "LossFunctionWrapper"
-    elif ALL_OBJECTS_DICT.get(cls.__name__) is cls:
-        module, registered_name = "keras.losses", None
-    else:  # a user's subclass
-        module = None if cls.__module__ == "__main__" else cls.__module__
-        registered_name = cls.__name__
-    return {"module": module, "class_name": cls.__name__, "config": loss.get_config(),
-            "registered_name": registered_name}
+    """A loss as Keras writes it in configs: a function by its (registered) name, a ``Loss`` by its
+    config, a registered class with its module and ``"package>Name"``. ``LossFunctionWrapper``,
+    which Keras does not export, keeps Keras's private module path."""
+    config = serialization.serialize_keras_object(loss)
+    if type(loss) is LossFunctionWrapper:
+        config.update(module="keras.src.losses.losses", registered_name="LossFunctionWrapper")
+    return config
 
 
 def deserialize(name, custom_objects=None):
-    """The loss that ``serialize`` described (or a name, as in ``get``)."""
-    objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    if isinstance(name, str):
-        return get(objects[name]) if name in objects else get(name)
-    class_name, config = name["class_name"], name["config"]
-    key = config if class_name == "function" else class_name
-    if key not in objects:
-        raise TypeError(f"Cannot deserialize object of type `{key}`. If `{key}` is a custom loss, "
-                        f"pass it in `custom_objects`. Known: {sorted(objects)}")
-    obj = objects[key]
-    return obj if class_name == "function" else obj.from_config(config)
+    """The loss that ``serialize`` described (built-in, registered or in ``custom_objects``), or
+    one named as in ``get``."""
+    return serialization.deserialize_keras_object(name, custom_objects=custom_objects,
+                                                  module_objects=ALL_OBJECTS_DICT)

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from minikeras import backend, ops
+from minikeras.saving import serialization
 
 
 class Regularizer:
@@ -135,37 +136,31 @@ ALL_OBJECTS_DICT.update({backend.to_snake_case(cls.__name__): cls for cls in ALL
 
 def serialize(regularizer):
     """Keras's dict: ``{"module": "keras.regularizers", "class_name": "L2",
-    "config": {"l2": 0.01}, "registered_name": None}``."""
-    if regularizer is None or isinstance(regularizer, str):
-        return regularizer
-    return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(), "registered_name": None}
+    "config": {"l2": 0.01}, "registered_name": None}``; a class registered with
+    ``register_keras_serializable`` keeps its module and ``"package>Name"``."""
+    return serialization.serialize_keras_object(regularizer)
 
 
 def deserialize(config, custom_objects=None):
-    """A regularizer from ``serialize``'s dict, or from a name such as ``'l2'``."""
-    if isinstance(config, str):
-        config = {"class_name": config, "config": {}}
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret regularizer config: {config!r}")
-    objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    name = config["class_name"]
-    if name not in objects:
-        raise ValueError(f"Could not interpret regularizer identifier: {name!r}. "
-                         f"Valid names: {sorted(ALL_OBJECTS_DICT)}")
-    return objects[name].from_config(config.get("config") or {})
+    """A regularizer from ``serialize``'s dict (built-in, registered or in ``custom_objects``)."""
+    return serialization.deserialize_keras_object(config, custom_objects=custom_objects,
+                                                  module_objects=ALL_OBJECTS_DICT)
 
 
 def get(identifier):
-    """A regularizer from None, a name (``'l1'``, ``'l2'``, ``'l1l2'``...), a config dict, a class
-    or a callable."""
+    """A regularizer from None, a built-in name (``'l1'``, ``'l2'``, ``'l1l2'``...), a config
+    dict, a class or a callable."""
     if identifier is None:
         return None
-    if isinstance(identifier, str | dict):
-        return deserialize(identifier)
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}. "
-                     f"Valid names: {sorted(ALL_OBJECTS_DICT)}")
+    if isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str):
+        obj = ALL_OBJECTS_DICT.get(identifier)
+    else:
+        obj = identifier
+    if isinstance(obj, type):
+        obj = obj()
+    if not callable(obj):
+        raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}. "
+                         f"Valid names: {sorted(ALL_OBJECTS_DICT)}")
+    return obj

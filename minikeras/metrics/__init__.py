@@ -52,8 +52,6 @@ from minikeras.metrics.reduction_metrics import (
     Mean,
     MeanMetricWrapper,
     Sum,
-    deserialize_function,
-    serialize_function,
 )
 from minikeras.metrics.regression_metrics import (
     CosineSimilarity,
@@ -70,6 +68,7 @@ from minikeras.metrics.regression_metrics import (
     mean_squared_error,
     mean_squared_logarithmic_error,
 )
+from minikeras.saving import serialization
 
 ALL_OBJECTS = {
     Metric, Mean, Sum, MeanMetricWrapper,
@@ -104,42 +103,39 @@ FUNCTIONS = {fn.__name__: fn for fn in (
 
 def serialize(metric):
     """``{"module": "keras.metrics", "class_name": ..., "config": get_config(),
-    "registered_name": None}`` for a metric (arrays in the config become Keras's ``__tensor__``
-    records); a function gets Keras's function record."""
-    if inspect.isfunction(metric):
-        return serialize_function(metric)
-    config = {key: _serialize_value(value) for key, value in metric.get_config().items()}
-    return {"module": "keras.metrics", "class_name": type(metric).__name__, "config": config,
-            "registered_name": None}
+    "registered_name": None}`` for a metric (a registered class: its module and
+    ``"package>Name"``); a function gets Keras's function record. Keras's metrics keep tensors in
+    their configs, written as ``__tensor__`` records: so are our arrays."""
+    config = serialization.serialize_keras_object(metric)
+    if isinstance(metric, Metric):
+        config["config"] = {key: _tensor_record(value) for key, value in config["config"].items()}
+    return config
 
 
-def _serialize_value(value):
-    if isinstance(value, np.ndarray):
-        return {"class_name": "__tensor__",
-                "config": {"value": value.tolist(), "dtype": value.dtype.name}}
+def _tensor_record(value):
+    if isinstance(value, dict) and value.get("class_name") == "__numpy__":
+        return {**value, "class_name": "__tensor__"}
     return value
 
 
-def _deserialize_value(value):
+def _from_tensor_record(value):
     if isinstance(value, dict) and value.get("class_name") == "__tensor__":
         return np.array(value["config"]["value"], dtype=value["config"]["dtype"])
     return value
 
 
 def deserialize(config, custom_objects=None):
-    """A metric from ``serialize``'s dict or from a name (``"mse"`` -> ``MeanSquaredError()``)."""
-    objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    if isinstance(config, str):
-        return _instantiate(config, objects.get(config))
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret metric config: {config!r}")
-    if config["class_name"] == "function":
-        return deserialize_function(config)
-    cls = objects.get(config["class_name"])
-    if cls is None:
-        _unknown(config["class_name"])
-    inner = {key: _deserialize_value(value) for key, value in (config.get("config") or {}).items()}
-    return cls.from_config(inner)
+    """A metric from ``serialize``'s dict (built-in, registered or in ``custom_objects``) or from
+    a name (``"mse"`` -> ``MeanSquaredError()``). A function record naming one of the metric
+    functions gives that function (not the loss of the same name)."""
+    if isinstance(config, dict) and isinstance(config.get("config"), dict):
+        config = {**config, "config": {key: _from_tensor_record(value)
+                                       for key, value in config["config"].items()}}
+    elif isinstance(config, dict) and config.get("class_name") == "function":
+        if str(config.get("config")) in FUNCTIONS:
+            return FUNCTIONS[config["config"]]
+    return serialization.deserialize_keras_object(config, custom_objects=custom_objects,
+                                                  module_objects=ALL_OBJECTS_DICT)
 
 
 def get(identifier):

@@ -17,6 +17,8 @@ from minikeras.optimizers.nadam import Nadam
 from minikeras.optimizers.optimizer import Optimizer
 from minikeras.optimizers.rmsprop import RMSprop
 from minikeras.optimizers.sgd import SGD
+from minikeras.saving import serialization
+from minikeras.saving.object_registration import get_registered_object
 
 __all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "Nadam", "Optimizer",
            "RMSprop", "SGD", "schedules", "serialize", "deserialize", "get"]
@@ -27,31 +29,27 @@ ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
 def serialize(optimizer):
     """Keras's dict: ``{"module": "keras.optimizers", "class_name": "Adam", "config": {...},
-    "registered_name": None}`` (a custom class: module None, registered_name its class name)."""
-    class_name = type(optimizer).__name__
-    builtin = ALL_OBJECTS_DICT.get(class_name.lower()) is type(optimizer)
-    return {"module": "keras.optimizers" if builtin else None, "class_name": class_name,
-            "config": optimizer.get_config(), "registered_name": None if builtin else class_name}
+    "registered_name": None}``; a class registered with ``register_keras_serializable`` keeps its
+    module and ``"package>Name"``."""
+    return serialization.serialize_keras_object(optimizer)
 
 
 def deserialize(config, custom_objects=None):
     """An optimizer from ``serialize``'s dict; built-in class names are case-insensitive."""
-    custom_objects = custom_objects or {}
-    class_name = config.get("class_name") if isinstance(config, dict) else None
-    cls = custom_objects.get(class_name) or ALL_OBJECTS_DICT.get(str(class_name).lower())
-    if cls is None:
-        raise ValueError(f"Could not interpret optimizer identifier: {class_name!r}. Valid "
-                         f"names (case-insensitive): {sorted(ALL_OBJECTS_DICT)}")
-    return cls.from_config(config.get("config") or {}, custom_objects=custom_objects)
+    if config["class_name"].lower() in ALL_OBJECTS_DICT:
+        config = {**config, "class_name": config["class_name"].lower()}
+    return serialization.deserialize_keras_object(config, custom_objects=custom_objects,
+                                                  module_objects=ALL_OBJECTS_DICT)
 
 
 def get(identifier):
-    """An optimizer from a name (``'adam'``, ``'SGD'``...), a config dict, or an instance (returned
-    unchanged). ``None`` gives ``None``."""
+    """An optimizer from a name (``'adam'``, ``'SGD'``..., or a registered ``'package>Name'``), a
+    config dict, or an instance (returned unchanged). ``None`` gives ``None``."""
     if identifier is None or isinstance(identifier, Optimizer):
         return identifier
-    if isinstance(identifier, str):
-        return deserialize({"class_name": identifier, "config": {}})
+    if isinstance(identifier, str) and (identifier.lower() in ALL_OBJECTS_DICT
+                                        or get_registered_object(identifier) is not None):
+        identifier = {"class_name": identifier, "config": {}}
     if isinstance(identifier, dict):
         return deserialize(identifier)
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}. Valid names "

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from minikeras import backend
+from minikeras.saving import serialization
 
 
 def _floatx(value):
@@ -246,19 +247,12 @@ ALL_OBJECTS_DICT = {cls.__name__: cls for cls in (
 
 def serialize(learning_rate_schedule):
     """Keras's dict: ``{"module": "keras.optimizers.schedules", "class_name": ..., "config": ...,
-    "registered_name": None}`` (a custom class: module None, registered_name its class name)."""
-    class_name = type(learning_rate_schedule).__name__
-    builtin = ALL_OBJECTS_DICT.get(class_name) is type(learning_rate_schedule)
-    return {"module": "keras.optimizers.schedules" if builtin else None,
-            "class_name": class_name, "config": learning_rate_schedule.get_config(),
-            "registered_name": None if builtin else class_name}
+    "registered_name": None}``; a class registered with ``register_keras_serializable`` keeps its
+    module and ``"package>Name"``."""
+    return serialization.serialize_keras_object(learning_rate_schedule)
 
 
 def deserialize(config, custom_objects=None):
-    """A schedule from ``serialize``'s dict (``module``/``registered_name`` are optional)."""
-    objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    class_name = config.get("class_name") if isinstance(config, dict) else None
-    if class_name not in objects:
-        raise ValueError(f"Could not interpret learning rate schedule config: {config!r}. Valid "
-                         f"class names: {sorted(ALL_OBJECTS_DICT)}")
-    return objects[class_name].from_config(dict(config.get("config") or {}))
+    """A schedule from ``serialize``'s dict (built-in, registered or in ``custom_objects``)."""
+    return serialization.deserialize_keras_object(config, custom_objects=custom_objects,
+                                                  module_objects=ALL_OBJECTS_DICT)

@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 
 from minikeras.saving import file_utils, saving_lib
-from minikeras.saving.object_registration import get_registered_name
+from minikeras.saving.object_registration import get_registered_name, get_registered_object
 from minikeras.saving.serialization import deserialize_keras_object, serialize_keras_object
 
 HDF5_OBJECT_HEADER_LIMIT = 64512  # bytes an HDF5 attribute may hold; longer lists are chunked
@@ -64,7 +64,8 @@ def _legacy_config(config):
     """Keras 3's legacy writer keeps only ``class_name`` and ``config`` for the layers."""
     if "layers" in config:
         config = {**config, "layers": [
-            {"class_name": layer["class_name"], "config": _legacy_config(layer["config"])}
+            {"class_name": layer.get("registered_name") or layer["class_name"],
+             "config": _legacy_config(layer["config"])}
             for layer in config["layers"]]}
     return config
 
@@ -272,11 +273,12 @@ def _layer_objects():
 def compile_args_from_training_config(training_config, custom_objects=None):
     """``model.compile`` arguments from a ``training_config`` (tf.keras 2 or Keras 3)."""
     optimizer = dict(training_config["optimizer_config"])
-    optimizer["class_name"] = optimizer["class_name"].split(">")[-1]  # tf.keras: "Custom>Adam"
     optimizer["config"] = {key: value for key, value in optimizer["config"].items()
                            if key not in ("jit_compile", "is_legacy_optimizer")
                            and not (key == "decay" and not value)}
-    optimizer["module"] = "keras.optimizers"
+    if get_registered_object(optimizer["class_name"]) is None:  # tf.keras: "Custom>Adam"
+        optimizer["class_name"] = optimizer["class_name"].split(">")[-1]
+        optimizer["module"] = "keras.optimizers"
     return {
         "optimizer": deserialize_keras_object(optimizer, custom_objects),
         "loss": _compile_objects(training_config.get("loss"), "keras.losses", custom_objects),
