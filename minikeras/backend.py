@@ -4,8 +4,11 @@ minikeras computes in float32 unless told otherwise, like Keras; ``set_floatx("f
 every new weight and every converted input to float64 (the gradient checks in ``tests/`` use it).
 """
 
+import functools
 import re
 from collections import defaultdict
+
+import numpy as np
 
 _FLOATX = "float32"
 _EPSILON = 1e-7
@@ -61,8 +64,16 @@ def is_float_dtype(dtype):
     return str(dtype).startswith(("float", "bfloat"))
 
 
+@functools.cache
+def dtype_name(dtype):
+    """``np.dtype('float32')`` -> ``'float32'`` (NumPy builds the name anew on every access)."""
+    return dtype.name
+
+
 def standardize_dtype(dtype):
     """A dtype given as a string, a NumPy dtype or a Python type, as Keras's string name."""
+    if isinstance(dtype, np.dtype):
+        return dtype_name(dtype)
     if dtype is None:
         return floatx()
     if dtype is float:

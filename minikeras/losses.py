@@ -101,7 +101,7 @@ def standardize_reduction(reduction):
 def _convert(x, dtype):
     """``x`` as a tensor of ``dtype``; a tensor that already is one is returned unchanged (so it
     keeps its ``_keras_logits``)."""
-    if ops.is_tensor(x) and ops.dtype(x) == dtype:
+    if ops.is_tensor(x) and x.dtype == dtype:
         return x
     return ops.convert_to_tensor(x, dtype=dtype)
 
@@ -163,6 +163,8 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     """Σ values, divided by their number of elements or by Σ sample_weight (0 when that is 0)."""
     if reduction in (None, "none") or tuple(values.shape) in ((), (0,)):
         return values
+    if sample_weight is None and reduction in ("sum_over_batch_size", "mean") and values.size:
+        return ops.mean(values)  # Σ values / size, as one op
     loss = ops.sum(values)
     if reduction == "sum":
         return loss

@@ -11,6 +11,8 @@ import functools
 
 import numpy as np
 
+from minikeras import backend
+
 
 class ArrayLike:
     """Operators and the array protocol shared by ``Tensor`` and ``Variable``."""
@@ -34,7 +36,7 @@ class ArrayLike:
 
     @property
     def dtype(self):
-        return self._value.dtype.name
+        return backend.dtype_name(self._value.dtype)
 
     @property
     def ndim(self):

@@ -177,12 +177,12 @@ def dot(x1, x2):
 
 
 def _restore(g, shape, axis, keepdims):
-    """Put back the reduced axes of ``g`` so it broadcasts against the input of shape ``shape``."""
+    """Spread ``g`` back over the reduced axes: a new array of the input's ``shape``."""
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    elif axis is None and not keepdims:
-        g = np.reshape(g, (1,) * len(shape))
-    return np.broadcast_to(g, shape)
+    out = np.empty(shape, dtype=np.result_type(g))
+    out[...] = g
+    return out
 
 
 def sum(x, axis=None, keepdims=False):
@@ -197,8 +197,9 @@ def mean(x, axis=None, keepdims=False):
     """Σ x / n over ``axis``;  d/dx_i = 1 / n."""
     a = np.asarray(value_of(x))
     axis = _axis(axis)
-    out = np.mean(a, axis=axis, keepdims=keepdims)
-    n = np.asarray(a.size // builtins.max(np.size(out), 1), dtype=out.dtype)
+    total = np.sum(a, axis=axis, keepdims=keepdims)
+    n = a.size // builtins.max(np.size(total), 1)
+    out = total / n if a.dtype.kind == "f" else total / np.float64(n)
     return record(out, (x,), lambda g: _restore(g, a.shape, axis, keepdims) / n)
 
 
