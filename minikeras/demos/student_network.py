@@ -19,7 +19,7 @@ def class_history(n=400, seed=0):
     rng = np.random.default_rng(seed)
     lectures = rng.integers(0, 11, size=n).astype("float32")
     points = rng.uniform(0, 8, size=n).astype("float32")
-    score = 0.6 * lectures + 0.9 * points - 6.5
+    score = 0.5 * lectures + 0.8 * points - 5.0
     passed = rng.random(n) < 1 / (1 + np.exp(-2.0 * score))
     return np.stack([lectures, points], axis=1), passed.astype("float32")[:, None]
 
@@ -32,7 +32,7 @@ def build_model():
     ])
 
 
-def main(epochs=40, verbose=1):
+def main(epochs=30, verbose=1):
     keras.utils.set_random_seed(42)
     x, y = class_history()
     model = build_model()
