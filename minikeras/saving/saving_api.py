@@ -11,7 +11,6 @@
 import os
 import warnings
 
-from minikeras.saving import file_utils, legacy_h5_format, saving_lib
 from minikeras.saving.serialization import deserialize_keras_object, serialize_keras_object
 
 _H5 = (".h5", ".hdf5")
@@ -19,6 +18,8 @@ _H5 = (".h5", ".hdf5")
 
 def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     """Save architecture, weights and optimizer state to ``.keras`` (or legacy ``.h5``)."""
+    from minikeras.saving import file_utils, legacy_h5_format, saving_lib  # h5py, lazily
+
     include_optimizer = kwargs.pop("include_optimizer", True)
     kwargs.pop("save_format", None)
     if kwargs:
@@ -51,6 +52,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """A model from a ``.keras`` archive or a legacy ``.h5`` file, built (and compiled if it was
     saved compiled and ``compile=True``). Loading never runs code from the file: classes come
     only from minikeras, the registry and ``custom_objects``; lambdas need ``safe_mode=False``."""
+    from minikeras.saving import legacy_h5_format, saving_lib  # h5py, lazily
+
     filepath_str = os.fspath(filepath)
     if filepath_str.endswith(".keras"):
         if not os.path.exists(filepath_str):
@@ -69,6 +72,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 def save_weights(model, filepath, overwrite=True, max_shard_size=None):
     """``.weights.h5`` (Keras 3 layout) or ``.h5`` (Keras 2 layout, readable by tf.keras)."""
+    from minikeras.saving import file_utils, legacy_h5_format, saving_lib  # h5py, lazily
+
     if max_shard_size is not None:
         raise ValueError("minikeras does not shard weight files: remove `max_shard_size`.")
     filepath_str = os.fspath(filepath)
@@ -86,6 +91,8 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
 
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     """Load weights saved by ``save_weights`` or ``save`` in any of the formats above."""
+    from minikeras.saving import legacy_h5_format, saving_lib  # h5py, lazily
+
     by_name = kwargs.pop("by_name", None)
     if kwargs:
         raise ValueError(f"Invalid keyword arguments: {kwargs}")
@@ -109,6 +116,8 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
 def model_from_json(json_string, custom_objects=None):
     """The model ``model.to_json()`` described (Keras 2 JSON without ``module`` keys too),
     with fresh weights."""
+    from minikeras.saving import legacy_h5_format, saving_lib  # h5py, lazily
+
     config = saving_lib.parse_config(json_string, "the JSON string")
     if "module" in config:
         return deserialize_keras_object(config, custom_objects)
