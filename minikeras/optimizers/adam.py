@@ -54,13 +54,23 @@ class Adam(Optimizer):
         v = self._velocities[index].value
 
         alpha = lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-        m += (gradient - m) * (1 - self.beta_1)
-        v += (np.square(gradient) - v) * (1 - self.beta_2)
+        a, b = self._scratch(w, 2)  # the same arithmetic as the formulas, written in place
+        np.subtract(gradient, m, out=a)          # m += (g - m) * (1 - beta_1)
+        a *= 1 - self.beta_1
+        m += a
+        np.square(gradient, out=a)               # v += (g^2 - v) * (1 - beta_2)
+        a -= v
+        a *= 1 - self.beta_2
+        v += a
         if self.amsgrad:
             v_hat = self._velocity_hats[index].value
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
-        w -= m * alpha / (np.sqrt(v) + self.epsilon)
+        np.multiply(m, alpha, out=a)             # w -= m * alpha / (sqrt(v) + epsilon)
+        np.sqrt(v, out=b)
+        b += self.epsilon
+        a /= b
+        w -= a
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

@@ -81,6 +81,7 @@ class Optimizer:
         self._variables = []
         self._trainable_variables = []
         self._trainable_variables_indices = {}
+        self._scratch_arrays = {}
         self._exclude_from_weight_decay = set()
         self._exclude_from_weight_decay_pattern = None
         self._iterations = self._track_variable(
@@ -193,6 +194,15 @@ class Optimizer:
 
     def _get_variable_index(self, variable):
         return self._trainable_variables_indices[id(variable)]
+
+    def _scratch(self, like, count=1):
+        """``count`` work arrays shaped like ``like``, reused at every step, so an update writes
+        its intermediate results in place instead of allocating (and faulting in) new memory."""
+        key = (like.shape, like.dtype)
+        arrays = self._scratch_arrays.get(key, [])
+        if len(arrays) < count:
+            arrays = self._scratch_arrays[key] = [np.empty_like(like) for _ in range(count)]
+        return arrays[:count]
 
     # --- the step pipeline -----------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars):

@@ -1,5 +1,7 @@
 """SGD: gradient descent, optionally with (Nesterov) momentum (``keras.optimizers.SGD``)."""
 
+import numpy as np
+
 from minikeras.optimizers.optimizer import Optimizer
 
 
@@ -36,15 +38,19 @@ class SGD(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         w = variable.value
         lr = w.dtype.type(learning_rate)
+        step, nesterov_step = self._scratch(w, 2)  # in place: no new arrays each step
+        np.multiply(gradient, lr, out=step)             # step = g * lr
         if self.momentum == 0:
-            w -= gradient * lr
+            w -= step                                   # w -= g * lr
             return
         m = self.momentums[self._get_variable_index(variable)].value
         momentum = w.dtype.type(self.momentum)
-        m *= momentum
-        m -= gradient * lr
+        m *= momentum                                   # m = momentum * m - g * lr
+        m -= step
         if self.nesterov:
-            w += m * momentum - gradient * lr
+            np.multiply(m, momentum, out=nesterov_step)  # w += momentum * m - g * lr
+            nesterov_step -= step
+            w += nesterov_step
         else:
             w += m
 
