@@ -4,7 +4,8 @@ import numpy as np
 
 
 def to_categorical(x, num_classes=None):
-    """Integer class labels ``(n,)`` as one-hot rows ``(n, num_classes)`` of float32 0s and 1s.
+    """Integer class labels ``(n,)`` as one-hot rows ``(n, num_classes)`` of 0s and 1s (float64,
+    as Keras returns them; ``fit`` converts labels to float32).
 
     A trailing axis of size 1 is dropped first, so ``(n, 1)`` labels also give ``(n, C)``.
     """
@@ -19,7 +20,7 @@ def to_categorical(x, num_classes=None):
         num_classes = int(x.max()) + 1 if x.size else 0
     elif x.size and x.max() >= num_classes:
         raise ValueError(f"Label {x.max()} is out of range for num_classes={num_classes}.")
-    categorical = np.zeros((x.size, num_classes), dtype="float32")
+    categorical = np.zeros((x.size, num_classes))
     categorical[np.arange(x.size), x] = 1
     return categorical.reshape((*shape, num_classes))
 
