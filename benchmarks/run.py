@@ -24,8 +24,9 @@ Workloads (weights are set to the same values in both libraries, data from the s
             GradientTape against the same math written in plain NumPy (minikeras side only)
 
 Options: ``--repeat N`` (default 5), ``--only W1,W4``, ``--libs minikeras`` (skip TensorFlow),
-``--quick`` (tiny sizes, one repetition: a smoke test, not a measurement) and ``--profile``
-(cProfile the chosen workloads in minikeras and list the hotspots in minikeras's own code).
+``--threads N`` (limit both libraries to N threads), ``--quick`` (tiny sizes, one repetition: a
+smoke test, not a measurement) and ``--profile`` (cProfile the chosen workloads in minikeras and
+list the top functions by self time).
 """
 
 import argparse
@@ -433,8 +434,8 @@ def header(infos, quick, threads):
         lines.append(f"{lib} worker: " + json.dumps(info))
     set_vars = [f"{v}={os.environ[v]}" for v in BLAS_VARIABLES if v in os.environ]
     if set_vars:
-        lines.append(f"WARNING: {' '.join(set_vars)} is set and slows NumPy's OpenBLAS here; run "
-                     f"with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`.")
+        lines.append(f"WARNING: {' '.join(set_vars)} is set, so OpenBLAS does not pick its kernel "
+                     f"by itself; run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`.")
     if quick:
         lines.append("QUICK MODE: tiny sizes, one repetition. A smoke test, not a measurement.")
     return "\n".join(lines)
