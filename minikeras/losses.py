@@ -204,27 +204,29 @@ class LossFunctionWrapper(Loss):
         return f"<LossFunctionWrapper({self.fn}, kwargs={self._fn_kwargs})>"
 
 
-class MeanSquaredError(LossFunctionWrapper):
+class _PerSampleLoss(LossFunctionWrapper):
+    """A built-in loss class around one of the per-sample functions below: its config is its
+    name and reduction only, as Keras writes it (the function is implied by the class)."""
+
+    def get_config(self):
+        return Loss.get_config(self)
+
+
+class MeanSquaredError(_PerSampleLoss):
     """mean((y_true - y_pred)²) over the last axis."""
 
     def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
         super().__init__(mean_squared_error, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-
-class MeanAbsoluteError(LossFunctionWrapper):
+class MeanAbsoluteError(_PerSampleLoss):
     """mean(|y_true - y_pred|) over the last axis."""
 
     def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
         super().__init__(mean_absolute_error, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-
-class MeanAbsolutePercentageError(LossFunctionWrapper):
+class MeanAbsolutePercentageError(_PerSampleLoss):
     """100 · mean(|(y_true - y_pred) / max(|y_true|, ε)|) over the last axis."""
 
     def __init__(self, reduction="sum_over_batch_size",
@@ -232,11 +234,8 @@ class MeanAbsolutePercentageError(LossFunctionWrapper):
         super().__init__(mean_absolute_percentage_error, name=name, reduction=reduction,
                          dtype=dtype)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-
-class MeanSquaredLogarithmicError(LossFunctionWrapper):
+class MeanSquaredLogarithmicError(_PerSampleLoss):
     """mean((log(max(y_pred, ε) + 1) - log(max(y_true, ε) + 1))²) over the last axis."""
 
     def __init__(self, reduction="sum_over_batch_size",
@@ -244,11 +243,8 @@ class MeanSquaredLogarithmicError(LossFunctionWrapper):
         super().__init__(mean_squared_logarithmic_error, name=name, reduction=reduction,
                          dtype=dtype)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-
-class CosineSimilarity(LossFunctionWrapper):
+class CosineSimilarity(_PerSampleLoss):
     """-Σ ŷ_true · ŷ_pred over ``axis``, with x̂ = x / max(‖x‖, ε): from -1 (same direction)
     to 1. (Keras's config does not record ``axis``; neither does this one.)"""
 
@@ -257,79 +253,55 @@ class CosineSimilarity(LossFunctionWrapper):
         super().__init__(cosine_similarity, name=name, reduction=reduction, dtype=dtype,
                          axis=axis)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-
-class Huber(LossFunctionWrapper):
+class Huber(_PerSampleLoss):
     """mean(0.5 e² if |e| ≤ δ else δ|e| - 0.5 δ²) with e = y_pred - y_true. (Keras's config does
     not record ``delta``; neither does this one.)"""
 
     def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
         super().__init__(huber, name=name, reduction=reduction, dtype=dtype, delta=delta)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-
-class LogCosh(LossFunctionWrapper):
+class LogCosh(_PerSampleLoss):
     """mean(log(cosh(y_pred - y_true))) over the last axis."""
 
     def __init__(self, reduction="sum_over_batch_size", name="log_cosh", dtype=None):
         super().__init__(log_cosh, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-
-class Hinge(LossFunctionWrapper):
+class Hinge(_PerSampleLoss):
     """mean(max(1 - y_true · y_pred, 0)); labels in {0, 1} are first mapped to {-1, 1}."""
 
     def __init__(self, reduction="sum_over_batch_size", name="hinge", dtype=None):
         super().__init__(hinge, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-
-class SquaredHinge(LossFunctionWrapper):
+class SquaredHinge(_PerSampleLoss):
     """mean(max(1 - y_true · y_pred, 0)²); labels in {0, 1} are first mapped to {-1, 1}."""
 
     def __init__(self, reduction="sum_over_batch_size", name="squared_hinge", dtype=None):
         super().__init__(squared_hinge, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-
-class CategoricalHinge(LossFunctionWrapper):
+class CategoricalHinge(_PerSampleLoss):
     """max(max((1 - y_true) · y_pred) - Σ y_true · y_pred + 1, 0)."""
 
     def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge", dtype=None):
         super().__init__(categorical_hinge, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-
-class KLDivergence(LossFunctionWrapper):
+class KLDivergence(_PerSampleLoss):
     """Σ y_true · log(y_true / y_pred), both clipped to [ε, 1]."""
 
     def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
         super().__init__(kl_divergence, name=name, reduction=reduction, dtype=dtype)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-
-class Poisson(LossFunctionWrapper):
+class Poisson(_PerSampleLoss):
     """mean(y_pred - y_true · log(y_pred + ε)) over the last axis."""
 
     def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
         super().__init__(poisson, name=name, reduction=reduction, dtype=dtype)
-
-    def get_config(self):
-        return Loss.get_config(self)
 
 
 class BinaryCrossentropy(LossFunctionWrapper):
