@@ -1,4 +1,5 @@
-"""The learner's material runs: every example script and every Python block in docs/*.md.
+"""The learner's material runs: every example script and every Python block in docs/*.md and
+README.md.
 
 Each example runs in its own Python process (as a learner runs it), from a temporary directory,
 with a 60 s limit and NumPy RuntimeWarnings turned into errors. It must exit with 0 and print its
@@ -159,7 +160,7 @@ def test_iris_csv():
 
 
 # --- the documents --------------------------------------------------------------------------------
-DOC_FILES = sorted(DOCS.glob("*.md"))
+DOC_FILES = sorted(DOCS.glob("*.md")) + [ROOT / "README.md"]
 
 
 def python_blocks(path):
