@@ -9,6 +9,8 @@ the gradient that has flowed into that op's output, and adding up what flows int
 Nothing is recorded when no tape is open, so inference pays only for the forward arithmetic.
 """
 
+import contextlib
+
 import numpy as np
 
 from minikeras.tensor import ArrayLike, Tensor
@@ -63,7 +65,7 @@ class GradientTape:
 
     def stop_recording(self):
         """A context in which ops are not recorded by this tape."""
-        return _Paused(self)
+        return paused(self)
 
     def reset(self):
         self._ops.clear()
@@ -150,13 +152,12 @@ def _gather(grads, sources, unconnected):
     return None if g is None else Tensor(g)
 
 
-class _Paused:
-    def __init__(self, tape):
-        self.tape = tape
-
-    def __enter__(self):
-        self.index = _RECORDING.index(self.tape)
-        _RECORDING.remove(self.tape)
-
-    def __exit__(self, *exc):
-        _RECORDING.insert(self.index, self.tape)
+@contextlib.contextmanager
+def paused(*tapes):
+    """Stop recording on ``tapes`` (every open tape if none are given) inside the block."""
+    saved = _RECORDING[:]
+    _RECORDING[:] = [tape for tape in saved if tapes and tape not in tapes]
+    try:
+        yield
+    finally:
+        _RECORDING[:] = saved

@@ -11,7 +11,7 @@ import inspect
 
 import numpy as np
 
-from minikeras import backend, constraints, initializers, ops, regularizers
+from minikeras import autodiff, backend, constraints, initializers, ops, regularizers
 from minikeras.layers.input_spec import assert_input_compatibility
 from minikeras.tensor import Tensor
 from minikeras.variables import Variable
@@ -136,7 +136,7 @@ class Layer:
         """The output shape for ``input_shape`` (``None`` for unknown sizes), found by running
         the layer once on zeros; layers that know their shape rule override this."""
         probe = tuple(1 if d is None else d for d in input_shape)
-        with _NoTape():
+        with autodiff.paused():  # a shape probe, not part of any gradient
             out = self(np.zeros(probe, dtype=self.dtype))
         known = zip(input_shape, out.shape, strict=False)
         return tuple(None if d is None else n for d, n in known) + out.shape[len(input_shape):]
@@ -220,11 +220,8 @@ class Layer:
     @property
     def losses(self):
         """Activity losses from the last call and weight penalties, as differentiable tensors."""
-        losses = self._activity_losses()
-        for w in self.trainable_weights:
-            if w.regularizer is not None:
-                losses.append(w.regularizer(w))
-        return losses
+        regularized = [w for w in self.trainable_weights if w.regularizer is not None]
+        return self._activity_losses() + [w.regularizer(w) for w in regularized]
 
     def _activity_losses(self):
         return self._losses + [loss for layer in self._layers for loss in layer._activity_losses()]
@@ -242,18 +239,3 @@ def _dtype_name(dtype):
     if isinstance(dtype, dict):  # a DTypePolicy config, as Keras writes it
         dtype = dtype.get("config", {}).get("name")
     return backend.standardize_dtype(getattr(dtype, "name", dtype))
-
-
-class _NoTape:
-    """Run a shape probe without recording it on any open GradientTape."""
-
-    def __enter__(self):
-        from minikeras import autodiff
-
-        self.saved = autodiff._RECORDING[:]
-        autodiff._RECORDING.clear()
-
-    def __exit__(self, *exc):
-        from minikeras import autodiff
-
-        autodiff._RECORDING[:] = self.saved

@@ -231,7 +231,7 @@ class Trainer:
             raise ValueError("You must call `compile()` before using the model.")
 
     def _batch(self, x, y, sample_weight):
-        data = data_adapter.ArrayData(x, y, sample_weight, batch_size=max(len(np.asarray(x)), 1))
+        data = data_adapter.ArrayData(x, y, sample_weight)  # converted and checked, one batch
         self._build_for_data(data.x)
         return data.x, data.y, data.sample_weight
 

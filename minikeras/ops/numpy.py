@@ -199,7 +199,7 @@ def mean(x, axis=None, keepdims=False):
     axis = _axis(axis)
     total = np.sum(a, axis=axis, keepdims=keepdims)
     n = a.size // builtins.max(np.size(total), 1)
-    out = total / n if a.dtype.kind == "f" else total / np.float64(n)
+    out = total / n  # float32 stays float32; integers give float64
     return record(out, (x,), lambda g: _restore(g, a.shape, axis, keepdims) / n)
 
 
