@@ -71,22 +71,24 @@ class GradientTape:
         self._ops.clear()
         self._watched.clear()
 
-    def _is_watched(self, x):
-        if id(x) in self._watched:
-            return True
-        if self.watch_accessed_variables and type(x) is Variable and x.trainable:
-            self._watched[id(x)] = x
-            return True
-        return False
-
     def _record(self, out, inputs, backward):
-        """Keep the op if gradients can flow through it: only its watched inputs matter."""
+        """Keep the op if gradients can flow through it: only its watched inputs matter.
+
+        A trainable Variable is watched the first time an op reads it (when
+        ``watch_accessed_variables``); plain arrays and unwatched tensors are skipped.
+        """
+        watched = self._watched
         paths = []
         for x, grad_fn in zip(inputs, backward, strict=True):
-            if grad_fn is not None and self._is_watched(x):
-                paths.append((x, grad_fn))
+            if grad_fn is None:
+                continue
+            if id(x) not in watched:
+                if not (self.watch_accessed_variables and type(x) is Variable and x.trainable):
+                    continue
+                watched[id(x)] = x
+            paths.append((x, grad_fn))
         if paths:
-            self._watched[id(out)] = out
+            watched[id(out)] = out
             self._ops.append((out, paths))
 
     def gradient(self, target, sources, output_gradients=None,
@@ -106,14 +108,14 @@ class GradientTape:
         seeds = (output_gradients if isinstance(output_gradients, list | tuple)
                  else [output_gradients] * len(targets))
         for t, seed in zip(targets, seeds, strict=True):
-            g = np.ones_like(t._value) if seed is None else np.asarray(seed)
+            g = np.ones(t._value.shape, t._value.dtype) if seed is None else np.asarray(seed)
             _accumulate(grads, t, g)
         for out, paths in reversed(self._ops):  # last op first: the chain rule, backwards
             g = grads.get(id(out))
             if g is None:
                 continue
             for x, grad_fn in paths:
-                _accumulate(grads, x, _unbroadcast(grad_fn(g), x._value.shape))
+                _accumulate(grads, x, grad_fn(g))
         if not self.persistent:
             self._ops = []
         return _gather(grads, sources, unconnected_gradients)
@@ -121,9 +123,11 @@ class GradientTape:
 
 def _accumulate(grads, x, g):
     """Add ``g`` to the gradient of ``x`` (a value used twice gets both contributions)."""
-    dtype = x._value.dtype
-    if g.dtype != dtype and dtype.kind == "f":
-        g = g.astype(dtype)
+    value = x._value
+    if g.shape != value.shape:
+        g = _unbroadcast(g, value.shape)
+    if g.dtype != value.dtype and value.dtype.kind == "f":
+        g = g.astype(value.dtype)
     previous = grads.get(id(x))
     grads[id(x)] = g if previous is None else previous + g
 
@@ -142,6 +146,9 @@ def _unbroadcast(g, shape):
 
 
 def _gather(grads, sources, unconnected):
+    if isinstance(sources, list) and unconnected == "none" and all(
+            id(s) in grads for s in sources):  # the usual case: one gradient per weight
+        return [Tensor(grads[id(s)]) for s in sources]
     if isinstance(sources, dict):
         return {k: _gather(grads, v, unconnected) for k, v in sources.items()}
     if isinstance(sources, list | tuple):

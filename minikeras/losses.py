@@ -28,6 +28,7 @@ import numpy as np
 
 from minikeras import backend, ops
 from minikeras.saving import serialization
+from minikeras.tensor import Tensor
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -103,6 +104,8 @@ def _convert(x, dtype):
     keeps its ``_keras_logits``)."""
     if ops.is_tensor(x) and x.dtype == dtype:
         return x
+    if type(x) is np.ndarray and backend.dtype_name(x.dtype) == dtype:  # e.g. float32 labels
+        return Tensor(x)
     return ops.convert_to_tensor(x, dtype=dtype)
 
 
@@ -517,14 +520,17 @@ def _get_logits(output, from_logits, activation, fn_name):
 
 
 def _check_same_shape(target, output, at_least_rank_1=False):
-    shapes = f"Received: target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
-    if at_least_rank_1 and len(target.shape) < 1:
-        raise ValueError(f"Arguments `target` and `output` must be at least rank 1. {shapes}")
-    if len(target.shape) != len(output.shape):
-        raise ValueError(f"Arguments `target` and `output` must have the same rank (ndim). "
-                         f"{shapes}")
-    if tuple(target.shape) != tuple(output.shape):
-        raise ValueError(f"Arguments `target` and `output` must have the same shape. {shapes}")
+    target_shape, output_shape = tuple(target.shape), tuple(output.shape)
+    if target_shape == output_shape and (target_shape or not at_least_rank_1):
+        return
+    if at_least_rank_1 and not target_shape:
+        problem = "must be at least rank 1"
+    elif len(target_shape) != len(output_shape):
+        problem = "must have the same rank (ndim)"
+    else:
+        problem = "must have the same shape"
+    raise ValueError(f"Arguments `target` and `output` {problem}. Received: "
+                     f"target.shape={target_shape}, output.shape={output_shape}")
 
 
 def _binary_crossentropy(target, output, from_logits):
@@ -613,20 +619,20 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
 
 
 def _check_sparse_labels(target, output):
-    shapes = f"target.shape={tuple(target.shape)}, output.shape={tuple(output.shape)}"
-    if len(output.shape) < 1:
+    target_shape, output_shape = tuple(target.shape), tuple(output.shape)
+    if not output_shape:
         raise ValueError(f"Argument `output` must be at least rank 1. Received: "
-                         f"output.shape={tuple(output.shape)}")
-    if len(target.shape) != len(output.shape) - 1:
-        raise ValueError(f"Argument `output` must have rank (ndim) `target.ndim - 1`. "
-                         f"Received: {shapes}")
-    if tuple(target.shape) != tuple(output.shape[:-1]):
-        raise ValueError(f"Arguments `target` and `output` must have the same shape up until "
-                         f"the last dimension: {shapes}")
-    labels = ops.convert_to_numpy(target).astype(np.int64)
-    num_classes = output.shape[-1]
-    bad = labels[(labels < 0) | (labels >= num_classes)]
-    if bad.size:
+                         f"output.shape={output_shape}")
+    if target_shape != output_shape[:-1]:
+        problem = ("Argument `output` must have rank (ndim) `target.ndim - 1`. Received:"
+                   if len(target_shape) != len(output_shape) - 1 else
+                   "Arguments `target` and `output` must have the same shape up until the last "
+                   "dimension:")
+        raise ValueError(f"{problem} target.shape={target_shape}, output.shape={output_shape}")
+    labels = ops.convert_to_numpy(target).astype(np.int64, copy=False)
+    num_classes = output_shape[-1]
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = labels[(labels < 0) | (labels >= num_classes)]
         raise ValueError(f"Received a label value of {bad[0]} which is outside the valid range "
                          f"of [0, {num_classes}). Label values: {labels.ravel()[:10].tolist()}")
 

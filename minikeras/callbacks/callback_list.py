@@ -33,6 +33,19 @@ def _flatten(callbacks):
     return [callbacks]
 
 
+_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+
+
+def _implements(callback, hook):
+    """Whether ``callback`` does anything on ``hook`` (or on the older name it forwards to)."""
+    for name in {hook, _ALIASES.get(hook, hook)}:
+        method = getattr(callback, name, None)
+        if method is not None and getattr(method, "__func__", None) is not getattr(
+                Callback, name):
+            return True
+    return False
+
+
 class CallbackList(Callback):
     """``CallbackList(callbacks=None, add_history=False, add_progbar=False, model=None, **params)``.
 
@@ -45,6 +58,7 @@ class CallbackList(Callback):
                  **params):
         super().__init__()
         self.callbacks = _flatten(callbacks) if callbacks else []
+        self._listeners = {}  # hook name -> the callbacks that implement it
         self._in_begin_end_block_count = 0
         self._add_default_callbacks(add_history, add_progbar)
         self.set_model(model)
@@ -75,11 +89,23 @@ class CallbackList(Callback):
         for callback in self.callbacks:
             callback.set_model(model)
 
+    def append(self, callback):
+        self.callbacks.append(callback)
+        self._listeners.clear()
+
     def _call(self, hook, *args, logs=None):
-        """Call ``hook`` on every callback, in list order, with plain logs: positional for the
-        epoch and begin/end hooks, as ``logs=`` for the batch hooks (what Keras does)."""
+        """Call ``hook`` on every callback that implements it, in list order, with plain logs:
+        positional for the epoch and begin/end hooks, as ``logs=`` for the batch hooks (what
+        Keras does). Callbacks that keep the base class's empty hook are skipped, so a batch
+        costs nothing when nobody listens."""
+        listeners = self._listeners.get(hook)
+        if listeners is None:
+            listeners = self._listeners[hook] = [
+                callback for callback in self.callbacks if _implements(callback, hook)]
+        if not listeners:
+            return
         logs = pythonify_logs(logs)
-        for callback in self.callbacks:
+        for callback in listeners:
             if "batch" in hook:
                 getattr(callback, hook)(*args, logs=logs)
             else:

@@ -25,21 +25,27 @@ def assert_input_compatibility(spec, shape, layer_name, index=0):
         return
     shape = tuple(shape)
     ndim = len(shape)
-    where = (f"Input {index} with name '{spec.name}' of layer '{layer_name}' is incompatible "
-             f"with the layer:")
     if spec.ndim is not None and ndim != spec.ndim:
-        raise ValueError(f"{where} expected ndim={spec.ndim}, found ndim={ndim}. "
-                         f"Full shape received: {shape}")
+        _incompatible(spec, layer_name, index, f"expected ndim={spec.ndim}, found ndim={ndim}. "
+                                               f"Full shape received: {shape}")
     if spec.max_ndim is not None and ndim > spec.max_ndim:
-        raise ValueError(f"{where} expected max_ndim={spec.max_ndim}, found ndim={ndim}")
+        _incompatible(spec, layer_name, index,
+                      f"expected max_ndim={spec.max_ndim}, found ndim={ndim}")
     if spec.min_ndim is not None and ndim < spec.min_ndim:
-        raise ValueError(f"{where} expected min_ndim={spec.min_ndim}, found ndim={ndim}. "
-                         f"Full shape received: {shape}")
+        _incompatible(spec, layer_name, index, f"expected min_ndim={spec.min_ndim}, found "
+                                               f"ndim={ndim}. Full shape received: {shape}")
     for axis, value in spec.axes.items():
         if value is not None and shape[axis] not in (value, None):
-            raise ValueError(f"{where} expected axis {axis} of input shape to have value "
-                             f"{value}, but received input with shape {shape}")
+            _incompatible(spec, layer_name, index,
+                          f"expected axis {axis} of input shape to have value {value}, but "
+                          f"received input with shape {shape}")
     if spec.shape is not None:
         for expected, got in zip(spec.shape, shape, strict=False):
             if expected is not None and got is not None and expected != got:
-                raise ValueError(f"{where} expected shape={spec.shape}, found shape={shape}")
+                _incompatible(spec, layer_name, index,
+                              f"expected shape={spec.shape}, found shape={shape}")
+
+
+def _incompatible(spec, layer_name, index, detail):
+    raise ValueError(f"Input {index} with name '{spec.name}' of layer '{layer_name}' is "
+                     f"incompatible with the layer: {detail}")

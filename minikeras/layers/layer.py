@@ -97,7 +97,8 @@ class Layer:
             training = _TRAINING[-1]
         if self._call_takes_training:
             kwargs["training"] = training
-        self._losses = []
+        if self._losses:
+            self._losses = []  # activity losses are those of the latest call only
         _TRAINING.append(training)
         try:
             outputs = self.call(x, *args, **kwargs)
@@ -167,13 +168,10 @@ class Layer:
     @property
     def weights(self):
         """Own trainable weights, own non-trainable weights, then those of sublayers."""
-        weights, seen = [], set()
-        for w in self._trainable_variables + self._non_trainable_variables + [
-                w for layer in self._layers for w in layer.weights]:
-            if id(w) not in seen:
-                seen.add(id(w))
-                weights.append(w)
-        return weights
+        weights = self._trainable_variables + self._non_trainable_variables
+        for layer in self._layers:
+            weights += layer.weights
+        return list({id(w): w for w in weights}.values())  # a shared weight counts once
 
     @property
     def trainable_weights(self):

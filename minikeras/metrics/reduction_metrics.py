@@ -69,8 +69,8 @@ class Mean(Metric):
                                        name="count")
 
     def update_state(self, values, sample_weight=None):
-        if np.ndim(values) == 0 and sample_weight is not None and np.ndim(sample_weight) == 0:
-            # one weighted value, e.g. a batch loss weighted by its batch size (every step)
+        if isinstance(sample_weight, int) and np.ndim(values) == 0:
+            # one value weighted by a count, e.g. a batch loss by its batch size (every step)
             weight = np.asarray(sample_weight, dtype=self.dtype)
             self.total.assign_add(np.asarray(values, dtype=self.dtype) * weight)
             self.count.assign_add(weight)

@@ -60,8 +60,8 @@ class ArrayData:
         for step in range(self.num_batches):
             start, stop = step * self.batch_size, (step + 1) * self.batch_size
             index = slice(start, stop) if order is None else order[start:stop]
-            yield tuple(None if a is None else a[index]
-                        for a in (self.x, self.y, self.sample_weight))
+            y, w = self.y, self.sample_weight
+            yield self.x[index], None if y is None else y[index], None if w is None else w[index]
 
 
 class IteratorData:

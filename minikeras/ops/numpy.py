@@ -149,6 +149,8 @@ def matmul(x1, x2):
     the gradient over the broadcast leading axes (e.g. over batch and time for a Dense kernel).
     """
     a, b = value_of(x1), value_of(x2)
+    if np.ndim(a) == 2 and np.ndim(b) == 2:  # the common case: a batch of rows times a matrix
+        return record(a @ b, (x1, x2), lambda g: g @ b.T, lambda g: a.T @ g)
     a2 = np.expand_dims(a, 0) if np.ndim(a) == 1 else a
     b2 = np.expand_dims(b, -1) if np.ndim(b) == 1 else b
 
@@ -189,7 +191,7 @@ def sum(x, axis=None, keepdims=False):
     """Σ x over ``axis``;  each input element gets the output's gradient (d/dx_i = 1)."""
     a = np.asarray(value_of(x))
     axis = _axis(axis)
-    return record(np.sum(a, axis=axis, keepdims=keepdims), (x,),
+    return record(a.sum(axis=axis, keepdims=keepdims), (x,),
                   lambda g: _restore(g, a.shape, axis, keepdims))
 
 
@@ -197,10 +199,10 @@ def mean(x, axis=None, keepdims=False):
     """Σ x / n over ``axis``;  d/dx_i = 1 / n."""
     a = np.asarray(value_of(x))
     axis = _axis(axis)
-    total = np.sum(a, axis=axis, keepdims=keepdims)
+    total = a.sum(axis=axis, keepdims=keepdims)
     n = a.size // builtins.max(np.size(total), 1)
     out = total / n  # float32 stays float32; integers give float64
-    return record(out, (x,), lambda g: _restore(g, a.shape, axis, keepdims) / n)
+    return record(out, (x,), lambda g: _restore(g / n, a.shape, axis, keepdims))
 
 
 def _extreme(reduce, x, axis, keepdims):
