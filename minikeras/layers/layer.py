@@ -168,10 +168,13 @@ class Layer:
     @property
     def weights(self):
         """Own trainable weights, own non-trainable weights, then those of sublayers."""
+        return list({id(w): w for w in self._all_weights()}.values())  # shared ones count once
+
+    def _all_weights(self):
         weights = self._trainable_variables + self._non_trainable_variables
         for layer in self._layers:
-            weights += layer.weights
-        return list({id(w): w for w in weights}.values())  # a shared weight counts once
+            weights += layer._all_weights()
+        return weights
 
     @property
     def trainable_weights(self):

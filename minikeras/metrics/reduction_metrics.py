@@ -71,9 +71,8 @@ class Mean(Metric):
     def update_state(self, values, sample_weight=None):
         if isinstance(sample_weight, int) and np.ndim(values) == 0:
             # one value weighted by a count, e.g. a batch loss by its batch size (every step)
-            weight = np.asarray(sample_weight, dtype=self.dtype)
-            self.total.assign_add(np.asarray(values, dtype=self.dtype) * weight)
-            self.count.assign_add(weight)
+            self.total.assign_add(np.asarray(values, dtype=self.dtype) * sample_weight)
+            self.count.assign_add(sample_weight)
             return
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, np.mean,
                                                             self.dtype)

@@ -28,8 +28,8 @@ def _sigmoid(z):
     z = np.asarray(z)
     if z.dtype == np.float16:  # e^-z would be capped too early (at e^10)
         return _sigmoid(z.astype(np.float32)).astype(np.float16)
-    e = np.exp(np.minimum(np.negative(z), _exp_limit(z.dtype) if z.dtype.kind == "f" else 700))
-    return 1 / (1 + e)
+    e = np.exp(np.minimum(-z, _exp_limit(z.dtype) if z.dtype.kind == "f" else 700))
+    return np.reciprocal(e + 1)
 
 
 def sigmoid(x):

@@ -7,6 +7,7 @@ d loss / d input by the chain rule. The tape sums broadcast axes back out afterw
 """
 
 import builtins
+import functools
 
 import numpy as np
 
@@ -150,7 +151,8 @@ def matmul(x1, x2):
     """
     a, b = value_of(x1), value_of(x2)
     if np.ndim(a) == 2 and np.ndim(b) == 2:  # the common case: a batch of rows times a matrix
-        return record(a @ b, (x1, x2), lambda g: g @ b.T, lambda g: a.T @ g)
+        # ndarray.dot is the same product as @ for matrices, with less overhead when they are small
+        return record(a.dot(b), (x1, x2), lambda g: g.dot(b.T), lambda g: a.T.dot(g))
     a2 = np.expand_dims(a, 0) if np.ndim(a) == 1 else a
     b2 = np.expand_dims(b, -1) if np.ndim(b) == 1 else b
 
@@ -180,11 +182,19 @@ def dot(x1, x2):
 
 def _restore(g, shape, axis, keepdims):
     """Spread ``g`` back over the reduced axes: a new array of the input's ``shape``."""
-    if axis is not None and not keepdims:
-        g = np.expand_dims(g, axis)
-    out = np.empty(shape, dtype=np.result_type(g))
-    out[...] = g
+    g = np.asarray(g)
+    out = np.empty(shape, dtype=g.dtype)
+    out[...] = g if keepdims else g.reshape(_kept_shape(shape, axis))
     return out
+
+
+@functools.cache
+def _kept_shape(shape, axis):
+    """``shape`` after a reduction over ``axis`` with ``keepdims=True``: reduced axes are 1."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
 def sum(x, axis=None, keepdims=False):
@@ -200,7 +210,7 @@ def mean(x, axis=None, keepdims=False):
     a = np.asarray(value_of(x))
     axis = _axis(axis)
     total = a.sum(axis=axis, keepdims=keepdims)
-    n = a.size // builtins.max(np.size(total), 1)
+    n = a.size // builtins.max(total.size, 1)
     out = total / n  # float32 stays float32; integers give float64
     return record(out, (x,), lambda g: _restore(g / n, a.shape, axis, keepdims))
 
