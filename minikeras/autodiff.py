@@ -136,13 +136,10 @@ def _unbroadcast(g, shape):
     """Sum a gradient back down to ``shape``: the backward rule of NumPy broadcasting."""
     if g.shape == shape:
         return g
-    extra = g.ndim - len(shape)
-    if extra > 0:
-        g = g.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape)
+    extra = g.ndim - len(shape)  # leading axes that broadcasting added, then axes it stretched
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
+    return (g.sum(axis=axes) if axes else g).reshape(shape)
 
 
 def _gather(grads, sources, unconnected):

@@ -8,6 +8,7 @@ mean over every sample seen since the last ``reset_state``.
 
 import numpy as np
 
+from minikeras import ops
 from minikeras.metrics.metric import Metric
 from minikeras.metrics.metrics_utils import (
     broadcast_weights,
@@ -71,7 +72,7 @@ class Mean(Metric):
     def update_state(self, values, sample_weight=None):
         if isinstance(sample_weight, int) and np.ndim(values) == 0:
             # one value weighted by a count, e.g. a batch loss by its batch size (every step)
-            self.total.assign_add(np.asarray(values, dtype=self.dtype) * sample_weight)
+            self.total.assign_add(ops.convert_to_numpy(values) * sample_weight)
             self.count.assign_add(sample_weight)
             return
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, np.mean,
