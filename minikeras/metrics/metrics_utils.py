@@ -20,7 +20,7 @@ def to_float_array(x, dtype=None):
     array = np.asarray(x)
     if dtype is not None:
         return array.astype(dtype, copy=False)
-    if isinstance(x, (list, tuple, int, float)) or not np.issubdtype(array.dtype, np.floating):
+    if isinstance(x, (list, tuple, int, float)) or array.dtype.kind != "f":
         return array.astype(backend.floatx())
     return array
 
