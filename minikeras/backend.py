@@ -84,3 +84,10 @@ def standardize_dtype(dtype):
         return "bool"
     name = getattr(dtype, "name", None) or str(dtype)
     return {"float": floatx(), "double": "float64"}.get(name, name)
+
+
+def result_type(*dtypes):
+    """The dtype Keras gives an op on operands of ``dtypes`` (see ``minikeras.dtypes``)."""
+    from minikeras import dtypes as promotion  # that module builds on this one
+
+    return promotion.result_type(*dtypes)

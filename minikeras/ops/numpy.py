@@ -11,6 +11,7 @@ import functools
 
 import numpy as np
 
+from minikeras import dtypes
 from minikeras.autodiff import record
 from minikeras.ops.core import value_of
 from minikeras.tensor import Tensor
@@ -18,25 +19,31 @@ from minikeras.tensor import Tensor
 # --- elementwise arithmetic ----------------------------------------------------------------
 
 
+def _operands(x1, x2):
+    """The values of ``x1`` and ``x2`` in Keras's common dtype (see ``minikeras.dtypes``): an
+    int meets a float in the float's dtype, where NumPy alone would widen to float64."""
+    return dtypes.promote(value_of(x1), value_of(x2))
+
+
 def add(x1, x2):
     """x1 + x2;  d/dx1 = 1, d/dx2 = 1."""
-    return record(np.add(value_of(x1), value_of(x2)), (x1, x2), _identity, _identity)
+    return record(np.add(*_operands(x1, x2)), (x1, x2), _identity, _identity)
 
 
 def subtract(x1, x2):
     """x1 - x2;  d/dx1 = 1, d/dx2 = -1."""
-    return record(np.subtract(value_of(x1), value_of(x2)), (x1, x2), _identity, np.negative)
+    return record(np.subtract(*_operands(x1, x2)), (x1, x2), _identity, np.negative)
 
 
 def multiply(x1, x2):
     """x1 * x2;  d/dx1 = x2, d/dx2 = x1."""
-    a, b = value_of(x1), value_of(x2)
+    a, b = _operands(x1, x2)
     return record(np.multiply(a, b), (x1, x2), lambda g: g * b, lambda g: g * a)
 
 
 def divide(x1, x2):
-    """x1 / x2;  d/dx1 = 1 / x2, d/dx2 = -x1 / x2**2."""
-    a, b = value_of(x1), value_of(x2)
+    """x1 / x2;  d/dx1 = 1 / x2, d/dx2 = -x1 / x2**2.  Integers divide into floatx."""
+    a, b = dtypes.promote(value_of(x1), value_of(x2), floating=True)
     out = np.divide(a, b)
     return record(out, (x1, x2), lambda g: g / b, lambda g: -g * out / b)
 
@@ -51,7 +58,7 @@ def negative(x):
 
 def power(x1, x2):
     """x1 ** x2;  d/dx1 = x2 * x1**(x2 - 1), d/dx2 = x1**x2 * log(x1) (0 where x1 <= 0)."""
-    a, b = value_of(x1), value_of(x2)
+    a, b = _operands(x1, x2)
     out = np.power(a, b)
 
     def d_base(g):
@@ -109,7 +116,7 @@ def sign(x):
 
 def maximum(x1, x2):
     """Elementwise max;  the gradient goes to x1 where x1 >= x2, else to x2 (TensorFlow's rule)."""
-    a, b = value_of(x1), value_of(x2)
+    a, b = _operands(x1, x2)
     first = np.greater_equal(a, b)
     return record(np.maximum(a, b), (x1, x2),
                   lambda g: g * first, lambda g: g * ~first)
@@ -117,7 +124,7 @@ def maximum(x1, x2):
 
 def minimum(x1, x2):
     """Elementwise min;  the gradient goes to x1 where x1 <= x2, else to x2."""
-    a, b = value_of(x1), value_of(x2)
+    a, b = _operands(x1, x2)
     first = np.less_equal(a, b)
     return record(np.minimum(a, b), (x1, x2),
                   lambda g: g * first, lambda g: g * ~first)
@@ -135,7 +142,7 @@ def where(condition, x1=None, x2=None):
     c = np.asarray(value_of(condition), dtype=bool)
     if x1 is None and x2 is None:  # the indices of the True entries, one array per axis
         return [Tensor(i.astype("int32")) for i in np.nonzero(c)]
-    a, b = value_of(x1), value_of(x2)
+    a, b = _operands(x1, x2)
     return record(np.where(c, a, b), (x1, x2),
                   lambda g: np.where(c, g, 0), lambda g: np.where(c, 0, g))
 
@@ -149,7 +156,9 @@ def matmul(x1, x2):
     A rank-1 x1 is a row (1, n) and a rank-1 x2 a column (n, 1), as in NumPy; the tape then sums
     the gradient over the broadcast leading axes (e.g. over batch and time for a Dense kernel).
     """
-    a, b = value_of(x1), value_of(x2)
+    a, b = _operands(x1, x2)
+    if getattr(a, "dtype", None) == np.int8 == getattr(b, "dtype", None):
+        a, b = a.astype(np.int32), b.astype(np.int32)  # as Keras: int8 products sum in int32
     if np.ndim(a) == 2 and np.ndim(b) == 2:  # the common case: a batch of rows times a matrix
         # ndarray.dot is the same product as @ for matrices, with less overhead when they are small
         return record(a.dot(b), (x1, x2), lambda g: g.dot(b.T), lambda g: a.T.dot(g))
@@ -206,13 +215,25 @@ def sum(x, axis=None, keepdims=False):
 
 
 def mean(x, axis=None, keepdims=False):
-    """Σ x / n over ``axis``;  d/dx_i = 1 / n."""
+    """Σ x / n over ``axis``;  d/dx_i = 1 / n.
+
+    As in Keras, the sum runs in float32 at least (float16 is summed in float32 and rounded back)
+    and integers average to float32.
+    """
     a = np.asarray(value_of(x))
     axis = _axis(axis)
-    total = a.sum(axis=axis, keepdims=keepdims)
+    compute, result = _mean_dtypes(a.dtype)
+    total = a.sum(axis=axis, keepdims=keepdims, dtype=compute)
     n = a.size // builtins.max(total.size, 1)
-    out = total / n  # float32 stays float32; integers give float64
+    out = (total / n).astype(result, copy=False)
     return record(out, (x,), lambda g: _restore(g / n, a.shape, axis, keepdims))
+
+
+@functools.cache
+def _mean_dtypes(dtype):
+    """(the dtype to sum in, the dtype of the mean) for an input of ``dtype``."""
+    compute = np.dtype(dtypes.result_type(dtype, "float32"))
+    return compute, dtype if dtype.kind == "f" else compute
 
 
 def _extreme(reduce, x, axis, keepdims):
