@@ -134,8 +134,6 @@ def _accumulate(grads, x, g):
 
 def _unbroadcast(g, shape):
     """Sum a gradient back down to ``shape``: the backward rule of NumPy broadcasting."""
-    if g.shape == shape:
-        return g
     extra = g.ndim - len(shape)  # leading axes that broadcasting added, then axes it stretched
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
