@@ -135,7 +135,9 @@ _ACTIVATIONS = {
                sparse_sigmoid, exponential, hard_sigmoid, hard_silu, hard_tanh, hard_shrink,
                linear, mish, log_softmax, log_sigmoid, sparsemax)
 }
-_ALIASES = {"swish": silu, "hard_swish": hard_silu}
+swish = silu  # keras.activations.swish is silu under its older name
+hard_swish = hard_silu
+_ALIASES = {"swish": swish, "hard_swish": hard_swish}
 
 
 def get(identifier):

@@ -102,6 +102,9 @@ ALL_OBJECTS = [Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm]
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({backend.to_snake_case(cls.__name__): cls for cls in ALL_OBJECTS})
 
+# Keras also exports each class under a lowercase name: ``max_norm(2)`` is ``MaxNorm(2)``.
+max_norm, min_max_norm, non_neg, unit_norm = MaxNorm, MinMaxNorm, NonNeg, UnitNorm
+
 
 def serialize(constraint):
     """Keras's dict: ``{"module": "keras.constraints", "class_name": "MaxNorm",

@@ -116,7 +116,7 @@ class RandomInitializer(Initializer):
         return {"seed": self._init_seed}
 
 
-def truncated_normal(rng, shape, mean, stddev):
+def _truncated_normal(rng, shape, mean, stddev):
     """Normal(mean, stddev) samples; any sample farther than 2 stddev is redrawn (as TF does)."""
     values = rng.standard_normal(shape)
     outside = np.abs(values) > 2.0
@@ -151,7 +151,7 @@ class TruncatedNormal(RandomInitializer):
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):
-        values = truncated_normal(self._rng(), shape, self.mean, self.stddev)
+        values = _truncated_normal(self._rng(), shape, self.mean, self.stddev)
         return values.astype(backend.standardize_dtype(dtype))
 
     def get_config(self):
@@ -225,7 +225,7 @@ class VarianceScaling(RandomInitializer):
         scale = self.scale / max(1.0, fan[self.mode])
         rng = self._rng()
         if self.distribution == "truncated_normal":
-            values = truncated_normal(rng, shape, 0.0, math.sqrt(scale) / 0.87962566103423978)
+            values = _truncated_normal(rng, shape, 0.0, math.sqrt(scale) / 0.87962566103423978)
         elif self.distribution == "untruncated_normal":
             values = rng.normal(0.0, math.sqrt(scale), size=shape)
         else:
@@ -324,6 +324,14 @@ ALL_OBJECTS_DICT.update({backend.to_snake_case(cls.__name__): cls for cls in ALL
 ALL_OBJECTS_DICT.update({"IdentityInitializer": Identity, "normal": RandomNormal, "one": Ones,
                          "OrthogonalInitializer": Orthogonal, "uniform": RandomUniform,
                          "zero": Zeros})
+
+# Keras also exports each class under a lowercase name: ``he_normal()`` is ``HeNormal()``.
+constant, identity, ones, zeros = Constant, Identity, Ones, Zeros
+glorot_normal, glorot_uniform = GlorotNormal, GlorotUniform
+he_normal, he_uniform, lecun_normal, lecun_uniform = HeNormal, HeUniform, LecunNormal, LecunUniform
+orthogonal = Orthogonal
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, IdentityInitializer, OrthogonalInitializer = VarianceScaling, Identity, Orthogonal
 
 
 def serialize(initializer):
