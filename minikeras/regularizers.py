@@ -135,7 +135,6 @@ ALL_OBJECTS_DICT.update({backend.to_snake_case(cls.__name__): cls for cls in ALL
 
 # Keras also exports each class under a lowercase name: ``regularizers.l2(0.01)`` is ``L2(0.01)``.
 l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
-ALL_OBJECTS_DICT["l1_l2"] = L1L2
 
 
 def serialize(regularizer):
