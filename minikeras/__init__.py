@@ -9,6 +9,7 @@ from minikeras import (
     backend,
     callbacks,
     constraints,
+    datasets,
     initializers,
     layers,
     losses,
@@ -30,6 +31,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GradientTape", "Input", "InputSpec", "Layer", "Model", "Sequential", "Tensor", "Variable",
-    "activations", "backend", "callbacks", "constraints", "initializers", "layers", "losses",
-    "metrics", "models", "ops", "optimizers", "regularizers", "saving", "utils",
+    "activations", "backend", "callbacks", "constraints", "datasets", "initializers", "layers",
+    "losses", "metrics", "models", "ops", "optimizers", "regularizers", "saving", "utils",
 ]

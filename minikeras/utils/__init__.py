@@ -1,7 +1,8 @@
-"""``minikeras.utils``: labels, seeds, the progress bar and the summary table."""
+"""``minikeras.utils``: labels, seeds, the progress bar, the summary table, get_file."""
 
+from minikeras.utils.file_utils import get_file
 from minikeras.utils.numerical_utils import normalize, to_categorical
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.random import set_random_seed
 
-__all__ = ["Progbar", "normalize", "set_random_seed", "to_categorical"]
+__all__ = ["Progbar", "get_file", "normalize", "set_random_seed", "to_categorical"]
