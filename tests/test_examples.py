@@ -114,6 +114,16 @@ def check_custom_layer(out):
     assert accuracy > 0.85
 
 
+def check_functional_api(out):
+    key_line(r"A symbolic tensor: <KerasTensor shape=\(None, 1\)", out)
+    assert 'Model: "two_inputs"' in out and "(InputLayer)" in out
+    first, last, accuracy = key_line(r"Loss ([\d.]+) -> ([\d.]+), training accuracy ([\d.]+)",
+                                     out)
+    assert last < first and accuracy > 0.85
+    (probability,) = key_line(r"P\(pass\) = ([\d.]+); the loaded model agrees: True", out)
+    assert probability < 0.5  # 4 + 2·5 = 14 < 15: a fail, as the data was made
+
+
 CHECKS = {
     "01_one_neuron.py": check_one_neuron,
     "02_logistic_regression.py": check_logistic_regression,
@@ -125,6 +135,7 @@ CHECKS = {
     "08_dropout_overfitting.py": check_dropout,
     "09_learning_rate_batches_epochs.py": check_hyperparameters,
     "10_custom_layer.py": check_custom_layer,
+    "11_functional_api.py": check_functional_api,
 }
 
 

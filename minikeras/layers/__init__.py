@@ -8,15 +8,34 @@ from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.identity import Identity
-from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
+from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.input_spec import InputSpec
+from minikeras.layers.keras_tensor import KerasTensor
 from minikeras.layers.layer import Layer
+from minikeras.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from minikeras.layers.noise import GaussianDropout, GaussianNoise
 from minikeras.layers.normalization import Normalization
 from minikeras.layers.rescaling import Rescaling
 from minikeras.layers.reshape import Reshape
 
-__all__ = ["ELU", "Activation", "ActivityRegularization", "BatchNormalization", "Dense",
-           "Dropout", "Flatten", "GaussianDropout", "GaussianNoise", "Identity", "Input",
-           "InputLayer", "InputSpec", "KerasTensor", "Layer", "LeakyReLU", "Normalization",
-           "PReLU", "ReLU", "Rescaling", "Reshape", "Softmax"]
+__all__ = ["ELU", "Activation", "ActivityRegularization", "Add", "Average", "BatchNormalization",
+           "Concatenate", "Dense", "Dropout", "Flatten", "GaussianDropout", "GaussianNoise",
+           "Identity", "Input", "InputLayer", "InputSpec", "KerasTensor", "Layer", "LeakyReLU",
+           "Maximum", "Minimum", "Multiply", "Normalization", "PReLU", "ReLU", "Rescaling",
+           "Reshape", "Softmax", "Subtract", "add", "average", "concatenate", "maximum",
+           "minimum", "multiply", "subtract"]

@@ -1,22 +1,9 @@
 """InputLayer and ``Input(shape=...)``: where a model's input shape is declared."""
 
 from minikeras import backend
+from minikeras.layers.keras_tensor import KerasTensor
 from minikeras.layers.layer import Layer
-
-
-class KerasTensor:
-    """A symbolic input: a shape and dtype, no values (what ``keras.Input`` returns)."""
-
-    def __init__(self, shape, dtype, name, input_layer):
-        self.shape = tuple(shape)
-        self.dtype = dtype
-        self.name = name
-        self.ndim = len(self.shape)
-        self._input_layer = input_layer
-
-    def __repr__(self):
-        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse=False, "
-                f"ragged=False, name={self.name}>")
+from minikeras.layers.node import Node
 
 
 class InputLayer(Layer):
@@ -40,7 +27,8 @@ class InputLayer(Layer):
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         self.dtype = backend.standardize_dtype(dtype)
         self.optional = optional
-        self.output = KerasTensor(self.batch_shape, self.dtype, self.name, self)
+        self.output = KerasTensor(self.batch_shape, self.dtype, name=name)  # None: automatic
+        Node(self, outputs=self.output)  # where a functional model's graph starts
         self.output_shape = self.batch_shape
         self.built = True
 
@@ -57,7 +45,7 @@ class InputLayer(Layer):
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, batch_shape=None,
           name=None, tensor=None, optional=False):
-    """A symbolic input of the given shape, to start a ``Sequential`` model with."""
+    """A symbolic input of the given shape: the start of a ``Sequential`` or functional model."""
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
                        name=name, optional=optional)
     return layer.output

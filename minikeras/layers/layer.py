@@ -3,7 +3,9 @@
 A layer stores its configuration in ``__init__``, creates its weights in ``build(input_shape)``
 the first time it sees data, and computes in ``call(inputs)``. ``__call__`` ties them together:
 it converts the input to a float tensor, builds if needed, checks the input against what the layer
-was built for, calls, and records the activity-regularization loss.
+was built for, calls, and records the activity-regularization loss. Called on KerasTensors
+(``keras.Input``), it computes nothing: it builds, and returns KerasTensors of the output shape,
+recording the call as a ``Node`` of the functional graph.
 """
 
 import functools
@@ -13,10 +15,13 @@ import numpy as np
 
 from minikeras import autodiff, backend, constraints, initializers, ops, regularizers
 from minikeras.layers.input_spec import assert_input_compatibility
+from minikeras.layers.keras_tensor import KerasTensor, any_symbolic
+from minikeras.layers.node import Node
 from minikeras.tensor import Tensor
 from minikeras.variables import Variable
 
 _TRAINING = [None]  # the `training` flag of the outermost call in progress
+_MAYBE_SYMBOLIC = (KerasTensor, list, tuple)  # a tuple: isinstance checks it fastest
 
 
 class Layer:
@@ -37,6 +42,7 @@ class Layer:
         self._trainable_variables = []
         self._non_trainable_variables = []
         self._losses = []
+        self._inbound_nodes = []  # one Node per call on KerasTensors
         self._input_shape_arg = None if input_shape is None else tuple(input_shape)
         self._parent_path = None
         self.name = name or backend.unique_name(backend.to_snake_case(type(self).__name__))
@@ -89,10 +95,13 @@ class Layer:
 
     # --- calling ------------------------------------------------------------------------------
     def __call__(self, inputs, *args, training=None, **kwargs):
+        if isinstance(inputs, _MAYBE_SYMBOLIC) and any_symbolic(inputs):  # the only cost here
+            return self._symbolic_call(inputs, args, training, kwargs)
         x = self._convert_input(inputs)
         if not self.built:
-            self._build_for(x.shape)
-        assert_input_compatibility(self.input_spec, x.shape, self.name)
+            self._build_for(_shape_of(x))
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, x.shape, self.name)
         if training is None:
             training = _TRAINING[-1]
         if self._call_takes_training:
@@ -107,6 +116,22 @@ class Layer:
         if self.activity_regularizer is not None:
             batch_size = ops.cast(ops.shape(outputs)[0], outputs.dtype)
             self.add_loss(self.activity_regularizer(outputs) / batch_size)
+        return outputs
+
+    def _symbolic_call(self, inputs, args, training, kwargs):
+        """Build for the inputs' shapes and return KerasTensors of the output shape, with a
+        ``Node`` recording the call; nothing is computed."""
+        shapes = _shape_of(inputs)
+        if not self.built:
+            self._build_for(shapes)
+        elif self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, shapes, self.name)
+        kwargs = {**_recorded_defaults(self.call), **kwargs}
+        if training is not None:
+            kwargs["training"] = training
+        output_shape = self.compute_output_shape(shapes)
+        outputs = KerasTensor(output_shape, dtype=self.dtype)
+        Node(self, (inputs, *args), kwargs, outputs)
         return outputs
 
     def _convert_input(self, inputs):
@@ -126,8 +151,9 @@ class Layer:
         return x
 
     def _build_for(self, input_shape):
-        """Build from the first input's shape, after checking it fits the layer's spec."""
-        input_shape = tuple(input_shape)
+        """Build from the first input's shape (a list of shapes for a layer taking several
+        inputs), after checking it fits the layer's spec."""
+        input_shape = tuple(input_shape) if _is_shape(input_shape) else list(input_shape)
         assert_input_compatibility(self.input_spec, input_shape, self.name)
         self.build(input_shape)
         self._build_input_shape = input_shape
@@ -229,6 +255,26 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _recorded_defaults(call):
+    """The call arguments Keras records in a node although nobody passed them: ``mask=None``
+    (minikeras has no masks) and a ``training`` default that is not None (Dropout's False)."""
+    params = inspect.signature(call).parameters
+    defaults = {"mask": None} if "mask" in params else {}
+    training = params.get("training")
+    if training is not None and training.default not in (None, inspect.Parameter.empty):
+        defaults["training"] = training.default
+    return defaults
+
+
+def _is_shape(shape):
+    return all(d is None or isinstance(d, int | np.integer) for d in shape)
+
+
+def _shape_of(x):
+    """A tensor's shape, or the list of shapes of a list of tensors."""
+    return [_shape_of(t) for t in x] if isinstance(x, list | tuple) else tuple(x.shape)
 
 
 @functools.cache

@@ -1,7 +1,9 @@
 """Turning ``fit(x, y, ...)`` arguments into batches ``(x, y, sample_weight)``.
 
 Arrays (and lists) are cut into ``ceil(n / batch_size)`` batches, the last one partial, shuffled
-anew each epoch when asked. Python generators and iterators are read batch by batch as given.
+anew each epoch when asked. A model with several inputs (or outputs) takes a list or a dict of
+arrays, all with the same number of samples, cut alike. Python generators and iterators are read
+batch by batch as given.
 """
 
 import math
@@ -9,6 +11,7 @@ import math
 import numpy as np
 
 from minikeras import backend
+from minikeras.utils import tree
 from minikeras.utils.random import make_rng
 
 
@@ -27,6 +30,37 @@ def to_array(data, name):
     return array
 
 
+def to_arrays(data, name):
+    """``to_array`` for one array, or for each array of a list or dict of arrays (the data of a
+    model with several inputs or outputs); a list of one array is that array."""
+    if isinstance(data, dict):
+        return {key: to_array(value, f"{name}['{key}']") for key, value in data.items()}
+    if isinstance(data, list | tuple) and data and all(hasattr(d, "shape") for d in data):
+        if len(data) == 1:
+            return to_array(data[0], name)
+        return [to_array(d, f"{name}[{i}]") for i, d in enumerate(data)]
+    return to_array(data, name)
+
+
+def num_samples(data):
+    """The number of samples in an array, or in a list or dict of arrays (which must agree)."""
+    if isinstance(data, np.ndarray):
+        return len(data)
+    sizes = [len(array) for array in tree.flatten(data)]
+    if len(set(sizes)) > 1:
+        raise ValueError(f"Data cardinality is ambiguous: the arrays have sizes {sizes}. Make "
+                         f"sure all arrays contain the same number of samples.")
+    return sizes[0]
+
+
+def _take(data, index):
+    if data is None:
+        return None
+    if isinstance(data, np.ndarray):
+        return data[index]
+    return tree.map_structure(lambda array: array[index], data)
+
+
 def is_iterator(data):
     return hasattr(data, "__next__") or (hasattr(data, "__iter__") and not hasattr(
         data, "__len__"))
@@ -35,17 +69,18 @@ def is_iterator(data):
 class ArrayData:
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False,
                  steps=None):
-        self.x = to_array(x, "x")
-        self.y = to_array(y, "y")
+        self.x = to_arrays(x, "x")
+        self.y = to_arrays(y, "y")
         self.sample_weight = to_array(sample_weight, "sample_weight")
-        n = len(self.x)
+        n = num_samples(self.x)
         if n == 0:
             raise ValueError(f"Expected a non-empty `x`, but received x with shape "
-                             f"{self.x.shape}.")
+                             f"{tree.map_structure(np.shape, self.x)}.")
         for name, other in (("y", self.y), ("sample_weight", self.sample_weight)):
-            if other is not None and len(other) != n:
+            if other is not None and num_samples(other) != n:
                 raise ValueError(
-                    f"Data cardinality is ambiguous: x sizes: {n}, {name} sizes: {len(other)}. "
+                    f"Data cardinality is ambiguous: x sizes: {n}, {name} sizes: "
+                    f"{num_samples(other)}. "
                     f"Make sure all arrays contain the same number of samples.")
         self.batch_size = batch_size or 32
         self.shuffle = shuffle
@@ -60,8 +95,7 @@ class ArrayData:
         for step in range(self.num_batches):
             start, stop = step * self.batch_size, (step + 1) * self.batch_size
             index = slice(start, stop) if order is None else order[start:stop]
-            y, w = self.y, self.sample_weight
-            yield self.x[index], None if y is None else y[index], None if w is None else w[index]
+            yield _take(self.x, index), _take(self.y, index), _take(self.sample_weight, index)
 
 
 class IteratorData:
@@ -81,15 +115,15 @@ class IteratorData:
             count += 1
             item = item if isinstance(item, tuple) else (item,)
             x, y, w = (*item, None, None)[:3]
-            yield to_array(x, "x"), to_array(y, "y"), to_array(w, "sample_weight")
+            yield to_arrays(x, "x"), to_arrays(y, "y"), to_array(w, "sample_weight")
 
 
 def train_validation_split(arrays, validation_split):
     """Keras's split: the last ``n - floor(n * (1 - validation_split))`` samples, unshuffled."""
-    n = len(arrays[0])
+    n = num_samples(arrays[0])
     split_at = int(math.floor(n * (1.0 - validation_split)))
-    train = tuple(None if a is None else a[:split_at] for a in arrays)
-    val = tuple(None if a is None else a[split_at:] for a in arrays)
+    train = tuple(_take(a, slice(None, split_at)) for a in arrays)
+    val = tuple(_take(a, slice(split_at, None)) for a in arrays)
     return train, val
 
 

@@ -1,6 +1,7 @@
 """Model: a Layer that can be summarized, and trained (``Trainer``) like ``keras.Model``.
 
-Subclass it and define ``call`` to write a model by hand; layers assigned as attributes are
+``keras.Model(inputs, outputs)`` returns a functional model (``models/functional.py``).
+Subclass Model and define ``call`` to write a model by hand; layers assigned as attributes are
 tracked, so their weights appear in ``model.weights``.
 """
 
@@ -10,11 +11,20 @@ from minikeras.saving.model_io import ModelIO
 
 
 class Model(Trainer, ModelIO, Layer):
+    def __new__(cls, *args, **kwargs):
+        """``Model(inputs, outputs)`` is a functional model: an instance of ``Functional``."""
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from minikeras.models.functional import Functional
+
+            return Functional.__new__(Functional)
+        return super().__new__(cls)
+
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
             raise NotImplementedError(
-                "The functional API (Model(inputs, outputs)) is not in minikeras yet: build the "
-                "model with keras.Sequential([...]) or subclass keras.Model.")
+                f"{type(self).__name__}.__init__ received `inputs`/`outputs`: minikeras builds "
+                f"functional models only as `keras.Model(inputs, outputs)` itself, not from a "
+                f"subclass of Model.")
         super().__init__(**kwargs)
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,

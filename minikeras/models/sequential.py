@@ -1,6 +1,7 @@
 """Sequential: a plain stack of layers, each feeding the next."""
 
-from minikeras.layers.input_layer import InputLayer, KerasTensor
+from minikeras.layers.input_layer import InputLayer
+from minikeras.layers.keras_tensor import KerasTensor
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
 
@@ -23,7 +24,7 @@ class Sequential(Model):
         if not self._layers and getattr(layer, "_input_shape_arg", None) is not None:
             self._layers.append(InputLayer(shape=layer._input_shape_arg))
         if isinstance(layer, KerasTensor):
-            layer = layer._input_layer
+            layer = layer._keras_history.operation
         if not isinstance(layer, Layer):
             raise ValueError("Only instances of `keras.Layer` can be added to a Sequential "
                              f"model. Received: {layer} (of type {type(layer)})")

@@ -19,6 +19,7 @@ from minikeras import ops, optimizers
 from minikeras.autodiff import GradientTape
 from minikeras.models import data_adapter
 from minikeras.models.compile_utils import CompileLoss, CompileMetrics
+from minikeras.utils import tree
 
 
 class Trainer:
@@ -49,6 +50,12 @@ class Trainer:
     # --- one batch ------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss plus every regularization loss in ``model.losses``."""
+        if isinstance(y_pred, list | tuple | dict):
+            raise NotImplementedError(
+                f"Model '{self.name}' has {len(y_pred)} outputs: minikeras can call it and "
+                f"`predict` with it, but does not train or evaluate models with several outputs "
+                f"yet (per-output losses, `loss_weights` and the `<output>_loss` logs are "
+                f"missing). Train a model with one output, e.g. concatenate the outputs.")
         total = None
         if self._compile_loss is not None and y is not None:
             total = self._compile_loss(y, y_pred, sample_weight)
@@ -73,7 +80,7 @@ class Trainer:
         return self._update_metrics(loss, x, y, y_pred, sample_weight)
 
     def _update_metrics(self, loss, x, y, y_pred, sample_weight):
-        self._loss_tracker.update_state(loss, sample_weight=len(x))
+        self._loss_tracker.update_state(loss, sample_weight=data_adapter.num_samples(x))
         if y is not None:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
@@ -127,7 +134,7 @@ class Trainer:
                                  "for generators. Pass `validation_data` instead.")
             data = data_adapter.IteratorData(x, steps_per_epoch)
         else:
-            arrays = (data_adapter.to_array(x, "x"), data_adapter.to_array(y, "y"),
+            arrays = (data_adapter.to_arrays(x, "x"), data_adapter.to_arrays(y, "y"),
                       data_adapter.to_array(sample_weight, "sample_weight"))
             if validation_split and validation_data is None:
                 arrays, validation_data = data_adapter.train_validation_split(
@@ -186,7 +193,8 @@ class Trainer:
         return logs if return_dict else self._flatten_in_order(logs)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """The model's outputs for ``x`` as one float32 NumPy array (inference mode)."""
+        """The model's outputs for ``x`` as one float32 NumPy array (inference mode); a list of
+        arrays for a model with several outputs."""
         _check_batch_size(batch_size)
         data = self._data(x, None, None, batch_size, steps)
         callbacks = _callback_list(callbacks, self, verbose, 1, data.num_batches)
@@ -194,11 +202,14 @@ class Trainer:
         outputs = []
         for step, (xb, _, _) in enumerate(data.batches()):
             callbacks.on_predict_batch_begin(step)
-            batch = np.asarray(self.predict_step(xb))
+            batch = tree.map_structure(np.asarray, self.predict_step(xb))
             outputs.append(batch)
             callbacks.on_predict_batch_end(step, {"outputs": batch})
         callbacks.on_predict_end()
-        return np.concatenate(outputs)
+        if isinstance(outputs[0], np.ndarray):
+            return np.concatenate(outputs)
+        return tree.pack_sequence_as(outputs[0], [
+            np.concatenate(parts) for parts in zip(*map(tree.flatten, outputs), strict=True)])
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
@@ -223,7 +234,7 @@ class Trainer:
         return logs if return_dict else self._flatten_in_order(logs)
 
     def predict_on_batch(self, x):
-        return np.asarray(self.predict_step(self._batch(x, None, None)[0]))
+        return tree.map_structure(np.asarray, self.predict_step(self._batch(x, None, None)[0]))
 
     # --- helpers --------------------------------------------------------------------------
     def _assert_compiled(self):

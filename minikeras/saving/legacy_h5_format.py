@@ -61,11 +61,13 @@ def save_model_to_hdf5(model, filepath, include_optimizer=True):
 
 
 def _legacy_config(config):
-    """Keras 3's legacy writer keeps only ``class_name`` and ``config`` for the layers."""
+    """Keras 3's legacy writer keeps only ``class_name`` and ``config`` for the layers (and,
+    in a functional model, each layer's ``name`` and ``inbound_nodes``)."""
     if "layers" in config:
         config = {**config, "layers": [
             {"class_name": layer.get("registered_name") or layer["class_name"],
-             "config": _legacy_config(layer["config"])}
+             "config": _legacy_config(layer["config"]),
+             **{key: layer[key] for key in ("name", "inbound_nodes") if key in layer}}
             for layer in config["layers"]]}
     return config
 

@@ -48,13 +48,14 @@ class ModelIO:
     def build_from_config(self, config):
         """Create the weights for ``config["input_shape"]``; a model without its own ``build``
         is called once on zeros of that shape, as Keras builds subclassed models."""
-        from minikeras.layers.layer import Layer, _NoTape
+        from minikeras import autodiff
+        from minikeras.layers.layer import Layer
 
         if not config or config.get("input_shape") is None:
             return
         shape = as_shape(config["input_shape"])
         if type(self).build is Layer.build:
-            with _NoTape():
+            with autodiff.paused():
                 self(np.zeros(tuple(1 if d is None else d for d in shape), dtype=self.dtype))
         else:
             self.build(shape)
@@ -78,10 +79,15 @@ class ModelIO:
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        """A Sequential from its ``layers`` configs (Keras 2 configs without ``module`` too),
-        any other model as ``cls(**config)``."""
+        """A Sequential from its ``layers`` configs (Keras 2 configs without ``module`` too), a
+        functional model from its graph (``input_layers``...), any other model as
+        ``cls(**config)``."""
+        from minikeras.models.functional import Functional, functional_from_config
         from minikeras.models.sequential import Sequential
 
+        if isinstance(config, dict) and "input_layers" in config:  # a functional model
+            return functional_from_config(cls if issubclass(cls, Functional) else Functional,
+                                          config, custom_objects)
         if not issubclass(cls, Sequential):
             return cls(**config)
         from minikeras.saving.legacy_h5_format import model_from_config

@@ -35,6 +35,9 @@ _NAMESPACES = {
     "keras.losses": "minikeras.losses",
     "keras.metrics": "minikeras.metrics",
 }
+# Classes Keras does not export publicly: it writes their private module, and the class name as
+# ``registered_name`` (a ``keras.src...`` module resolves by its third part: keras.models).
+_PRIVATE_MODULES = {"Functional": "keras.src.models.functional"}
 # Plain functions (``"class_name": "function"``) may only come from these: never, say,
 # ``keras.models.load_model``.
 _FUNCTION_NAMESPACES = ("keras.activations", "keras.losses", "keras.metrics")
@@ -106,7 +109,9 @@ def serialize_keras_object(obj):
     cls = type(obj)
     module = _public_module(cls)
     registered_name = None
-    if module is None:  # a custom class: Keras records where it lives and its registered name
+    if cls.__name__ in _PRIVATE_MODULES and cls.__module__.startswith("minikeras"):
+        module, registered_name = _PRIVATE_MODULES[cls.__name__], cls.__name__
+    elif module is None:  # a custom class: Keras records where it lives and its registered name
         module = None if cls.__module__ == "__main__" else cls.__module__
         registered_name = object_registration.get_registered_name(cls)
     config = {"module": module, "class_name": cls.__name__,
@@ -168,7 +173,10 @@ def build_from_config(layer, config):
 
 
 def as_shape(shape):
-    """A JSON list such as ``[null, 2]`` as the shape tuple ``(None, 2)``."""
+    """A JSON list such as ``[null, 2]`` as the shape tuple ``(None, 2)`` (a list of shapes,
+    ``[[null, 4], [null, 4]]``, as a list of tuples)."""
+    if any(isinstance(d, list | tuple) for d in shape):
+        return [as_shape(s) for s in shape]
     return tuple(None if d is None else int(d) for d in shape)
 
 

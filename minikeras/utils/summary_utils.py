@@ -66,20 +66,61 @@ def readable_memory_size(weight_memory_size):
 
 
 def format_layer_shape(layer):
-    """``(None, 3)``, or ``?`` when the layer has not been built inside a model yet."""
+    """``(None, 3)`` (from the layer's latest call on KerasTensors, else from the shape its
+    model built it for), ``?`` when unknown; several outputs as ``[(None, 3), (None, 1)]``."""
+    nodes = getattr(layer, "_inbound_nodes", None)
+    if nodes:
+        shapes = [_format_shape(x.shape) for x in nodes[-1].outputs]
+        return shapes[0] if len(shapes) == 1 else str(shapes).replace("'", "")
     shape = getattr(layer, "output_shape", None)
     if shape is None:
         return "?"
+    return _format_shape(shape)
+
+
+def _format_shape(shape):
     return f"({', '.join(str(dim) for dim in shape)})"
+
+
+def is_sequential_like(model):
+    """Whether the summary can leave out the "Connected to" column: a Sequential or subclassed
+    model, or a functional one that is a plain chain (one node per depth, each with one input,
+    no layer called twice)."""
+    nodes_by_depth = getattr(model, "_nodes_by_depth", None)
+    if nodes_by_depth is None:
+        return True
+    nodes = [node for depth in nodes_by_depth.values() for node in depth]
+    if any(len(depth) > 1 for depth in nodes_by_depth.values()) or any(
+            len(node.input_tensors) > 1 for node in nodes):
+        return False
+    return all(sum(node in nodes for node in layer._inbound_nodes) <= 1
+               for layer in model.layers)
+
+
+def _connections(layer, model):
+    """``dense[0][0], dense_1[0][0]``: the layer, node and output each input came from."""
+    connections = [f"{x._keras_history.operation.name}[{x._keras_history.node_index}]"
+                   f"[{x._keras_history.tensor_index}]"
+                   for node in layer._inbound_nodes if id(node) in model._nodes
+                   for x in node.input_tensors]
+    return ", ".join(connections) or "-"
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None, expand_nested=False,
                   show_trainable=False, layer_range=None):
-    """Print (or hand the whole text to ``print_fn``) the summary of a Sequential-like model."""
-    default_line_length = 88
-    positions = positions or [0.45, 0.80, 1.0]
-    header = ["Layer (type)", "Output Shape", "Param #"]
-    justify = ["left", "left", "right"]
+    """Print (or hand the whole text to ``print_fn``) the summary of a model; a functional model
+    that is not a plain chain gets a fourth column, "Connected to"."""
+    sequential_like = is_sequential_like(model)
+    if sequential_like:
+        default_line_length = 88
+        positions = positions or [0.45, 0.80, 1.0]
+        header = ["Layer (type)", "Output Shape", "Param #"]
+        justify = ["left", "left", "right"]
+    else:
+        default_line_length = 108
+        positions = positions or [0.3, 0.56, 0.74, 1.0]
+        header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+        justify = ["left", "left", "right", "left"]
     if show_trainable:
         default_line_length += 12
         positions = [p * 0.90 for p in positions] + [1.0]
@@ -98,7 +139,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
 
     def layer_rows(layer, nested_level=0):
         prefix = "   " * nested_level + "└ " if nested_level else ""
-        rows = [_layer_fields(layer, prefix, show_trainable)]
+        connections = None if sequential_like else _connections(layer, model)
+        rows = [_layer_fields(layer, prefix, show_trainable, connections)]
         if expand_nested and getattr(layer, "layers", None):
             for inner in layer.layers:
                 rows.extend(layer_rows(inner, nested_level + 1))
@@ -119,8 +161,9 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
         sys.stdout.flush()
 
 
-def _layer_fields(layer, prefix, show_trainable):
-    """The cells of one row: name (type), output shape, parameter count[, trainable]."""
+def _layer_fields(layer, prefix, show_trainable, connections=None):
+    """The cells of one row: name (type), output shape, parameter count[, connected to]
+    [, trainable]."""
     if not hasattr(layer, "built"):
         params = "0"
     elif not layer.built:
@@ -128,6 +171,8 @@ def _layer_fields(layer, prefix, show_trainable):
     else:
         params = f"{layer.count_params():,}"
     fields = [f"{prefix}{layer.name} ({type(layer).__name__})", format_layer_shape(layer), params]
+    if connections is not None:
+        fields.append(connections)
     if show_trainable:
         if getattr(layer, "weights", None):
             fields.append("Y" if layer.trainable else "N")
