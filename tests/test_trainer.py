@@ -287,3 +287,21 @@ def test_no_runtime_warnings_on_saturated_training():
         with np.errstate(all="raise"):
             history = model.fit(x, y, epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
+
+
+def test_a_diverging_model_gives_nan_without_numpy_warnings():
+    """The classic too-high learning rate: Keras logs inf/nan silently; so must minikeras."""
+    rng = np.random.default_rng(0)
+    x = rng.random((200, 2), dtype=np.float32) * 100
+    y = x[:, :1] * 3 + 1
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8, activation="tanh"),
+                              keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(10.0), loss="mse", metrics=["mae"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = model.fit(x, y, epochs=3, verbose=0)
+        loss = model.evaluate(x, y, verbose=0)[0]
+        prediction = model.predict(x[:2], verbose=0)
+        model.train_on_batch(x[:4], y[:4])
+    assert np.isnan(history.history["loss"][-1]) and np.isnan(loss)
+    assert np.isnan(prediction).all()

@@ -11,6 +11,8 @@ One training step, the heart of it all:
 The reported epoch loss is the running mean of the batch losses, weighted by batch size.
 """
 
+import functools
+
 import numpy as np
 
 from minikeras import callbacks as callbacks_module
@@ -20,6 +22,19 @@ from minikeras.autodiff import GradientTape
 from minikeras.models import data_adapter
 from minikeras.models.compile_utils import CompileLoss, CompileMetrics
 from minikeras.utils import tree
+
+
+def _quiet_overflow(method):
+    """Run ``method`` without NumPy's overflow and invalid-value warnings. A model that diverges
+    (a learning rate too high, say) then shows inf and nan in its logs, as in Keras, instead of a
+    RuntimeWarning from each op; ``TerminateOnNaN`` can stop it."""
+
+    @functools.wraps(method)
+    def quiet(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            return method(*args, **kwargs)
+
+    return quiet
 
 
 class Trainer:
@@ -115,6 +130,7 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     # --- whole datasets ---------------------------------------------------------------
+    @_quiet_overflow
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -174,6 +190,7 @@ class Trainer:
         callbacks.on_train_end(logs=epoch_logs)
         return self.history
 
+    @_quiet_overflow
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         """Loss and metrics on the data: a float, a list ``[loss, *metrics]`` or a dict."""
@@ -192,6 +209,7 @@ class Trainer:
         callbacks.on_test_end(logs)
         return logs if return_dict else self._flatten_in_order(logs)
 
+    @_quiet_overflow
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x`` as one float32 NumPy array (inference mode); a list of
         arrays for a model with several outputs."""
@@ -211,6 +229,7 @@ class Trainer:
         return tree.pack_sequence_as(outputs[0], [
             np.concatenate(parts) for parts in zip(*map(tree.flatten, outputs), strict=True)])
 
+    @_quiet_overflow
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
         self._assert_compiled()
@@ -226,6 +245,7 @@ class Trainer:
         logs = self.train_step(x, y, sample_weight)
         return logs if return_dict else self._flatten_in_order(logs)
 
+    @_quiet_overflow
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled()
         x, y, sample_weight = self._batch(x, y, sample_weight)
@@ -233,6 +253,7 @@ class Trainer:
         logs = self.test_step(x, y, sample_weight)
         return logs if return_dict else self._flatten_in_order(logs)
 
+    @_quiet_overflow
     def predict_on_batch(self, x):
         return tree.map_structure(np.asarray, self.predict_step(self._batch(x, None, None)[0]))
 
