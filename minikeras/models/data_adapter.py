@@ -6,6 +6,7 @@ arrays, all with the same number of samples, cut alike. Python generators and it
 batch by batch as given.
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -116,6 +117,59 @@ class IteratorData:
             item = item if isinstance(item, tuple) else (item,)
             x, y, w = (*item, None, None)[:3]
             yield to_arrays(x, "x"), to_arrays(y, "y"), to_array(w, "sample_weight")
+
+
+def py_dataset_data(dataset, y=None, sample_weight=None, **options):
+    """``PyDatasetData`` for ``fit``/``evaluate``/``predict``, which take the targets and weights
+    from the dataset itself."""
+    for name, value, what in (("y", y, "the targets"),
+                              ("sample_weights", sample_weight, "the sample weights")):
+        if value is not None:
+            raise ValueError(f"When providing `x` as a PyDataset, `{name}` should not be passed. "
+                             f"Instead, {what} should be included as part of the PyDataset.")
+    return PyDatasetData(dataset, **options)
+
+
+class PyDatasetData:
+    """Batches from a ``keras.utils.PyDataset``: ``dataset[i]`` for each index, in a new random
+    order each epoch when shuffling, between the dataset's ``on_epoch_begin`` and
+    ``on_epoch_end``. An endless dataset (``num_batches`` None) runs ``steps`` batches."""
+
+    def __init__(self, dataset, shuffle=False, steps=None, class_weight=None):
+        self.dataset = dataset
+        self.shuffle = shuffle
+        self.class_weight = class_weight
+        count = dataset.num_batches
+        self.num_batches = steps if count is None else min(count, steps or count)
+        self._rng = make_rng()
+
+    def batches(self):
+        self.dataset.on_epoch_begin()
+        count = self.dataset.num_batches
+        if count is None:
+            indices = itertools.count()
+        else:
+            indices = self._rng.permutation(count) if self.shuffle else range(count)
+        for index in itertools.islice(indices, self.num_batches):
+            x, y, w = self._unpack(self.dataset[int(index)])
+            yield to_arrays(x, "x"), to_arrays(y, "y"), to_array(w, "sample_weight")
+        self.dataset.on_epoch_end()
+
+    def _unpack(self, batch):
+        if isinstance(batch, np.ndarray | dict):  # inputs only (a dict: inputs by name)
+            batch = (batch,)
+        if not isinstance(batch, tuple | list) or len(batch) not in (1, 2, 3):
+            raise ValueError(
+                "PyDataset.__getitem__() must return a tuple or a dict. If a tuple, it must be "
+                "ordered either (input,) or (inputs, targets) or (inputs, targets, "
+                f"sample_weights). Received: {str(batch)[:100]}... of type {type(batch)}")
+        x, y, w = (*batch, None, None)[:3]
+        if self.class_weight is not None:
+            if w is not None:
+                raise ValueError(
+                    "You cannot specify `class_weight` and `sample_weight` at the same time.")
+            w = class_weight_to_sample_weights(y, self.class_weight)
+        return x, y, w
 
 
 def train_validation_split(arrays, validation_split):

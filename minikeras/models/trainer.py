@@ -22,6 +22,7 @@ from minikeras.autodiff import GradientTape
 from minikeras.models import data_adapter
 from minikeras.models.compile_utils import CompileLoss, CompileMetrics
 from minikeras.utils import tree
+from minikeras.utils.py_dataset import PyDataset
 
 
 def _quiet_overflow(method):
@@ -144,11 +145,13 @@ class Trainer:
         if class_weight is not None and sample_weight is not None:
             raise ValueError(
                 "You cannot `class_weight` and `sample_weight` at the same time.")
-        if data_adapter.is_iterator(x):
+        if isinstance(x, PyDataset) or data_adapter.is_iterator(x):
             if validation_split:
                 raise ValueError("`validation_split` is only supported for array inputs, not "
-                                 "for generators. Pass `validation_data` instead.")
-            data = data_adapter.IteratorData(x, steps_per_epoch)
+                                 "for generators or PyDatasets. Pass `validation_data` instead.")
+            data = (data_adapter.py_dataset_data(x, y, sample_weight, shuffle=shuffle,
+                                                 steps=steps_per_epoch, class_weight=class_weight)
+                    if isinstance(x, PyDataset) else data_adapter.IteratorData(x, steps_per_epoch))
         else:
             arrays = (data_adapter.to_arrays(x, "x"), data_adapter.to_arrays(y, "y"),
                       data_adapter.to_array(sample_weight, "sample_weight"))
@@ -268,6 +271,8 @@ class Trainer:
         return data.x, data.y, data.sample_weight
 
     def _data(self, x, y, sample_weight, batch_size, steps):
+        if isinstance(x, PyDataset):
+            return data_adapter.py_dataset_data(x, y, sample_weight, steps=steps)
         if data_adapter.is_iterator(x):
             return data_adapter.IteratorData(x, steps)
         data = data_adapter.ArrayData(x, y, sample_weight, batch_size=batch_size, steps=steps)
@@ -287,6 +292,10 @@ def _check_batch_size(batch_size):
 
 
 def _unpack(data):
+    """``validation_data`` as ``(x, y, sample_weight)``: a PyDataset or a generator yields all
+    three itself."""
+    if isinstance(data, PyDataset) or data_adapter.is_iterator(data):
+        return data, None, None
     if isinstance(data, tuple | list) and 2 <= len(data) <= 3:
         return tuple(data)
     raise ValueError("`validation_data` must be a tuple (x, y) or (x, y, sample_weight). "
