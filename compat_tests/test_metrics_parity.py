@@ -65,6 +65,9 @@ def _batch(kind, rng):
     if kind == "logits":  # binary labels, unbounded scores
         return (rng.integers(0, 2, (N, 3)).astype("float32"),
                 (rng.normal(size=(N, 3)) * 4).astype("float32"))
+    if kind == "class_ids":  # integer class ids; a few predictions outside [0, C) are dropped
+        return (rng.integers(0, C, (N,)).astype("float32"),
+                rng.integers(-1, C + 1, (N,)).astype("float32"))
     if kind == "accuracy":  # exact matches of small integers
         return (rng.integers(0, 3, (N, 1)).astype("float32"),
                 rng.integers(0, 3, (N, 1)).astype("float32"))
@@ -144,6 +147,60 @@ FAMILIES = {
         ("KLDivergence", {}, "distribution"),
         ("Poisson", {}, "positive"),
     ],
+    "hinge": [
+        ("Hinge", {}, "logits"),  # 0/1 labels become -1/1
+        ("Hinge", {}, "regression"),  # other labels are used as they are
+        ("SquaredHinge", {}, "logits"),
+        ("SquaredHinge", {}, "regression"),
+        ("CategoricalHinge", {}, "categorical"),
+    ],
+    "correlation": [
+        ("PearsonCorrelation", {}, "regression"),
+        ("PearsonCorrelation", {}, "positive"),
+        ("ConcordanceCorrelation", {}, "regression"),
+        ("ConcordanceCorrelation", {}, "positive"),
+    ],
+    "r2": [
+        ("R2Score", {}, "regression"),
+        ("R2Score", {}, "regression_flat"),
+        ("R2Score", {"class_aggregation": None}, "regression"),
+        ("R2Score", {"class_aggregation": "variance_weighted_average"}, "positive"),
+        ("R2Score", {"num_regressors": 2}, "regression"),
+    ],
+    "f_score": [  # Keras takes (N,) sample weights only: see test_f_score_weights_of_shape_n_1
+        ("F1Score", {}, "categorical"),
+        ("F1Score", {"average": "micro"}, "categorical_ties"),
+        ("F1Score", {"average": "macro", "threshold": 0.5}, "multilabel"),
+        ("FBetaScore", {"beta": 2.0}, "categorical"),
+        ("FBetaScore", {"average": "weighted", "beta": 0.5, "threshold": 0.3}, "multilabel"),
+    ],
+    "at_rate": [
+        ("SensitivityAtSpecificity", {"specificity": 0.5}, "binary"),
+        ("SensitivityAtSpecificity", {"specificity": 0.8, "num_thresholds": 1}, "binary_flat"),
+        ("SpecificityAtSensitivity", {"sensitivity": 0.6}, "multilabel"),
+        ("SpecificityAtSensitivity", {"sensitivity": 0.3, "class_id": 1}, "multilabel"),
+        ("PrecisionAtRecall", {"recall": 0.7}, "binary"),
+        ("PrecisionAtRecall", {"recall": 0.4, "num_thresholds": 7}, "multilabel"),
+        ("RecallAtPrecision", {"precision": 0.5}, "binary_flat"),
+        ("RecallAtPrecision", {"precision": 0.8, "num_thresholds": 10}, "multilabel"),
+    ],
+    "iou": [  # float32 state, so that fractional sample weights count (the int64 default
+        # truncates them: see test_iou_truncates_weights_like_keras)
+        ("IoU", {"num_classes": C, "target_class_ids": [0, 2, 4], "dtype": "float32"},
+         "class_ids"),
+        ("IoU", {"num_classes": C, "target_class_ids": [1], "ignore_class": 3,
+                 "dtype": "float32"}, "class_ids"),
+        ("MeanIoU", {"num_classes": C, "dtype": "float32"}, "class_ids"),
+        ("MeanIoU", {"num_classes": C, "sparse_y_pred": False, "dtype": "float32"}, "sparse"),
+        ("BinaryIoU", {"dtype": "float32"}, "binary"),
+        ("BinaryIoU", {"target_class_ids": [1], "threshold": 0.3, "dtype": "float32"},
+         "binary_flat"),
+        ("OneHotIoU", {"num_classes": C, "target_class_ids": [0, 3], "dtype": "float32"},
+         "categorical"),
+        ("OneHotMeanIoU", {"num_classes": C, "dtype": "float32"}, "categorical_ties"),
+        ("OneHotMeanIoU", {"num_classes": C, "ignore_class": 0, "dtype": "float32"},
+         "categorical"),
+    ],
 }
 CASES = [case for cases in FAMILIES.values() for case in cases]
 
@@ -198,6 +255,8 @@ def test_results_match_keras_over_several_updates(family, rng):
     for case in FAMILIES[family]:
         # Keras's multi_label AUC is slow (about 1.5 s per instance), so one weighted run only.
         modes = ("column",) if case[1].get("multi_label") else (None, "flat", "column")
+        if case[0] in ("F1Score", "FBetaScore"):
+            modes = (None, "flat")
         for weights in modes:
             _check_case(case, weights, rng)
 
@@ -212,6 +271,74 @@ def test_cosine_similarity_over_the_batch_axis(rng):
         keras.metrics.CosineSimilarity(axis=0).update_state(y_true, y_pred, sample_weight=sw)
     with pytest.raises(ValueError, match="sample_weight"):
         mk_metrics.CosineSimilarity(axis=0).update_state(y_true, y_pred, sample_weight=sw)
+
+
+def test_f_score_weights_of_shape_n_1():
+    """FBetaScore expands ``(N,)`` weights to ``(N, 1)`` itself, so ``(N, 1)`` weights broadcast
+    to ``(N, N, C)`` and the counters cannot take them, in both libraries."""
+    y_true, y_pred = _batch("categorical", np.random.default_rng(0))
+    sw = np.ones((N, 1), "float32")
+    with pytest.raises(ValueError, match="shape"):
+        keras.metrics.F1Score().update_state(y_true, y_pred, sample_weight=sw)
+    with pytest.raises(ValueError, match="shape"):
+        mk_metrics.F1Score().update_state(y_true, y_pred, sample_weight=sw)
+
+
+def test_iou_truncates_weights_like_keras(rng):
+    """The default state is int64: float weights are truncated (and warned about), labels too."""
+    y_true, y_pred = _batch("class_ids", rng)
+    sw = rng.uniform(0, 3, (N,)).astype("float32")
+    k_metric, m_metric = keras.metrics.MeanIoU(C), mk_metrics.MeanIoU(C)
+    with pytest.warns(UserWarning, match="weight as `float`"):
+        k_metric.update_state(y_true + 0.5, y_pred, sample_weight=sw)
+    with pytest.warns(UserWarning, match="weight as `float`"):
+        m_metric.update_state(y_true + 0.5, y_pred, sample_weight=sw)
+    np.testing.assert_array_equal(m_metric.total_cm.numpy(), k_metric.total_cm.numpy())
+    assert m_metric.total_cm.dtype == k_metric.total_cm.dtype == "int64"
+    _assert_close(m_metric.result(), k_metric.result(), "MeanIoU int64")
+
+
+def test_state_built_on_first_update_and_nan_before_data(rng):
+    """R2Score and F1Score create their per-column state on the first update; R2Score's result
+    after reset_state is NaN (0/0), in both libraries."""
+    for name in ("R2Score", "F1Score"):
+        k_metric, m_metric = getattr(keras.metrics, name)(), getattr(mk_metrics, name)()
+        assert len(m_metric.variables) == len(k_metric.variables), name
+    for lib in (keras, minikeras):
+        metric = lib.metrics.R2Score()
+        metric.update_state(*_batch("regression", rng))
+        metric.reset_state()
+        assert np.isnan(np.asarray(metric.result()))
+
+
+def test_bad_arguments_raise_like_keras():
+    cases = [
+        ("R2Score", {"class_aggregation": "median"}),
+        ("R2Score", {"num_regressors": -1}),
+        ("FBetaScore", {"average": "mean"}),
+        ("FBetaScore", {"beta": 1}),
+        ("FBetaScore", {"beta": -1.0}),
+        ("FBetaScore", {"threshold": 1}),
+        ("FBetaScore", {"threshold": 1.5}),
+        ("SensitivityAtSpecificity", {"specificity": 1.5}),
+        ("SpecificityAtSensitivity", {"sensitivity": -0.1}),
+        ("PrecisionAtRecall", {"recall": 2}),
+        ("RecallAtPrecision", {"precision": 0.5, "num_thresholds": 0}),
+        ("IoU", {"num_classes": 2, "target_class_ids": [0, 2]}),
+    ]
+    for name, kwargs in cases:
+        with pytest.raises(ValueError) as k_error:
+            getattr(keras.metrics, name)(**kwargs)
+        with pytest.raises(ValueError) as m_error:
+            getattr(mk_metrics, name)(**kwargs)
+        assert str(m_error.value) == str(k_error.value), name
+    for name in ("R2Score", "F1Score"):
+        y = np.zeros((4, 2, 3), "float32")
+        with pytest.raises(ValueError) as k_error:
+            getattr(keras.metrics, name)().update_state(y, y)
+        with pytest.raises(ValueError) as m_error:
+            getattr(mk_metrics, name)().update_state(y, y)
+        assert str(m_error.value) == str(k_error.value), name
 
 
 def _plain(value):
@@ -286,6 +413,15 @@ FUNCTIONS = [
     ("sparse_categorical_crossentropy", "sparse_col", {"from_logits": True}),
     ("kl_divergence", "distribution", {}),
     ("poisson", "positive", {}),
+    ("pearson_correlation", "regression", {}),
+    ("pearson_correlation", "positive", {"axis": 0}),
+    ("concordance_correlation", "regression", {}),
+    ("hinge", "logits", {}),
+    ("squared_hinge", "regression", {}),
+    ("categorical_hinge", "categorical", {}),
+    ("huber", "regression", {"delta": 0.5}),
+    ("binary_focal_crossentropy", "multilabel", {"gamma": 1.5}),
+    ("categorical_focal_crossentropy", "categorical", {}),
 ]
 
 
@@ -328,10 +464,27 @@ def _keras_names():
     return {key: cls.__name__ for key, cls in ALL_OBJECTS_DICT.items() if cls.__name__ in ours}
 
 
+# Names that resolve to a class whose constructor has required arguments: get() raises TypeError.
+NEED_ARGUMENTS = {
+    "IoU", "io_u", "MeanIoU", "mean_io_u", "OneHotIoU", "one_hot_io_u", "OneHotMeanIoU",
+    "one_hot_mean_io_u", "SensitivityAtSpecificity", "sensitivity_at_specificity",
+    "SpecificityAtSensitivity", "specificity_at_sensitivity", "PrecisionAtRecall",
+    "precision_at_recall", "RecallAtPrecision", "recall_at_precision",
+}
+
+
 def test_get_resolves_strings_like_keras():
+    from keras.src.metrics import ALL_OBJECTS_DICT
+
     ours = {key: cls.__name__ for key, cls in mk_metrics.ALL_OBJECTS_DICT.items()}
     assert ours == _keras_names()
+    assert set(ours) == set(ALL_OBJECTS_DICT)  # every name Keras resolves ("r2_score", ...)
     for identifier in sorted(set(_keras_names()) - {"mean_metric_wrapper", "MeanMetricWrapper"}):
+        if identifier in NEED_ARGUMENTS:
+            for module in (keras.metrics, mk_metrics):
+                with pytest.raises(TypeError, match="missing"):
+                    module.get(identifier)
+            continue
         k_metric, m_metric = keras.metrics.get(identifier), mk_metrics.get(identifier)
         assert type(m_metric).__name__ == type(k_metric).__name__, identifier
         assert m_metric.name == k_metric.name, identifier
@@ -360,3 +513,45 @@ def test_serialize_matches_keras():
         restored = mk_metrics.deserialize(m_config)
         assert type(restored) is type(m_metric)
         assert _plain_config(restored.get_config()) == _plain_config(m_metric.get_config())
+
+
+# --- compile(metrics=[...]) + fit: each new family through the training loop ------------------
+FIT_FAMILIES = {  # output kind: (units, activation, loss, metrics for both libraries)
+    "hinge_and_regression": (3, "tanh", "mse", lambda lib: [
+        "hinge", "squared_hinge", "categorical_hinge", "r2_score", "pearson_correlation",
+        "concordance_correlation",
+        lib.metrics.R2Score(class_aggregation="variance_weighted_average", name="r2_vw")]),
+    "f_score_and_iou": (3, "softmax", "categorical_crossentropy", lambda lib: [
+        lib.metrics.F1Score(average="macro"),
+        lib.metrics.FBetaScore(average="weighted", beta=2.0, threshold=0.4),
+        lib.metrics.OneHotMeanIoU(3), lib.metrics.OneHotIoU(3, [0, 2], name="iou_02")]),
+    "at_rate_and_binary_iou": (1, "sigmoid", "binary_crossentropy", lambda lib: [
+        lib.metrics.SensitivityAtSpecificity(0.5), lib.metrics.SpecificityAtSensitivity(0.5),
+        lib.metrics.PrecisionAtRecall(0.5), lib.metrics.RecallAtPrecision(0.6),
+        lib.metrics.BinaryIoU(), lib.metrics.F1Score(average="micro", threshold=0.5)]),
+}
+
+
+@pytest.mark.parametrize("family", sorted(FIT_FAMILIES))
+def test_new_metrics_in_fit_match_keras_history(family):
+    """Two epochs of SGD on the same data and weights, with validation data: every History
+    entry (metrics and val_ metrics) equals Keras's."""
+    units, activation, loss, metrics = FIT_FAMILIES[family]
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(40, 4)).astype("float32")
+    labels = rng.integers(0, units if units > 1 else 2, 40)
+    y = (np.eye(units, dtype="float32")[labels] if units > 1
+         else labels[:, None].astype("float32"))
+    models = []
+    for lib in (keras, minikeras):
+        model = lib.Sequential([lib.Input((4,)), lib.layers.Dense(units, activation=activation)])
+        model.compile(optimizer=lib.optimizers.SGD(0.05), loss=loss, metrics=metrics(lib))
+        models.append(model)
+    k_model, m_model = models
+    m_model.set_weights(k_model.get_weights())
+    fit = dict(batch_size=16, epochs=2, shuffle=False, verbose=0, validation_data=(x[:12], y[:12]))
+    k_history, m_history = k_model.fit(x, y, **fit), m_model.fit(x, y, **fit)
+    assert list(m_history.history) == list(k_history.history)
+    for key, values in k_history.history.items():
+        np.testing.assert_allclose(m_history.history[key], values, rtol=RTOL, atol=1e-5,
+                                   err_msg=f"{family}: {key}")

@@ -382,6 +382,89 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
                 "ignore_class": self.ignore_class}
 
 
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    """-Σ α·(1 - q)^γ·y·log q over ``axis``, with q = p / Σp clipped to [ε, 1 - ε] (from logits:
+    p = softmax(z)) and y smoothed to y(1 - ls) + ls/C."""
+
+    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy",
+                 dtype=None):
+        super().__init__(categorical_focal_crossentropy, name=name, reduction=reduction,
+                         dtype=dtype, alpha=alpha, gamma=gamma, from_logits=from_logits,
+                         label_smoothing=label_smoothing, axis=axis)
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+        self.alpha = alpha
+        self.gamma = gamma
+
+    def get_config(self):
+        return {**Loss.get_config(self), "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing, "axis": self.axis, "alpha": self.alpha,
+                "gamma": self.gamma}
+
+
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    """(1 - p_y^q) / q for integer labels y, p_y the predicted probability of the label: a
+    noise-robust cross-entropy (q → 0 gives -log p_y, q = 1 gives 1 - p_y, the MAE)."""
+
+    def __init__(self, q=0.5, reduction="sum_over_batch_size",
+                 name="categorical_generalized_cross_entropy", dtype=None):
+        if not 0 < q < 1:
+            raise ValueError("q must be in the interval (0, 1)")
+        super().__init__(categorical_generalized_cross_entropy, name=name, reduction=reduction,
+                         dtype=dtype, q=q)
+        self.q = q
+
+    def get_config(self):
+        return {**Loss.get_config(self), "q": self.q}
+
+
+class Dice(LossFunctionWrapper):
+    """1 - 2·Σ y·p / (Σ y + Σ p + ε), the sums over ``axis`` (None: the whole batch, one value)."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
+        super().__init__(dice, name=name, reduction=reduction, dtype=dtype, axis=axis)
+        self.axis = axis
+
+    def get_config(self):
+        return {**Loss.get_config(self), "axis": self.axis}
+
+
+class Tversky(LossFunctionWrapper):
+    """1 - TP / (TP + α·FP + β·FN + ε) with TP = Σ y·p, FP = Σ (1 - p)·y, FN = Σ p·(1 - y) over
+    ``axis`` (Keras's naming; α = β = 0.5 is the Dice loss)."""
+
+    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky",
+                 axis=None, dtype=None):
+        super().__init__(tversky, name=name, reduction=reduction, dtype=dtype, alpha=alpha,
+                         beta=beta, axis=axis)
+        self.alpha = alpha
+        self.beta = beta
+        self.axis = axis
+
+    def get_config(self):
+        return {**Loss.get_config(self), "alpha": self.alpha, "beta": self.beta,
+                "axis": self.axis}
+
+
+class Circle(LossFunctionWrapper):
+    """The circle loss of unit-norm embeddings ``y_pred`` with integer labels ``y_true`` (see the
+    function ``circle``); samples whose loss is 0 are left out of the mean."""
+
+    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True,
+                 reduction="sum_over_batch_size", name="circle", dtype=None):
+        super().__init__(circle, name=name, reduction=reduction, dtype=dtype, gamma=gamma,
+                         margin=margin, remove_diagonal=remove_diagonal)
+        self.gamma = gamma
+        self.margin = margin
+        self.remove_diagonal = remove_diagonal
+
+    def get_config(self):
+        return {**Loss.get_config(self), "gamma": self.gamma, "margin": self.margin,
+                "remove_diagonal": self.remove_diagonal}
+
+
 # --- the per-sample functions -----------------------------------------------------------------
 
 
@@ -575,22 +658,56 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     q = p / Σp clipped to [ε, 1 - ε]; from logits z: q = softmax(z), unclipped. y_true must be
     one-hot (or soft) labels of y_pred's shape: integer labels need the sparse version.
     """
+    y_true, y_pred = _categorical_pair(y_true, y_pred, axis, label_smoothing,
+                                       "categorical_crossentropy")
+    _check_same_shape(y_true, y_pred, at_least_rank_1=True)
+    y_pred, from_logits = _get_logits(y_pred, from_logits, "Softmax", "categorical_crossentropy")
+    return ops.categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
+
+
+def _categorical_pair(y_true, y_pred, axis, label_smoothing, fn_name):
+    """The checks and label smoothing shared by the categorical cross-entropies: ``axis`` must
+    be an int, one class only warns, y becomes y(1 - ls) + ls/C."""
     if isinstance(axis, bool):
         raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type "
                          f"{type(axis)}")
     y_true, y_pred = _pair(y_true, y_pred)
     if y_pred.shape[-1] == 1:
-        warnings.warn("In loss categorical_crossentropy, expected y_pred.shape to be "
-                      "(batch_size, num_classes) with num_classes > 1. Received: "
-                      f"y_pred.shape={tuple(y_pred.shape)}. Consider using "
-                      "'binary_crossentropy' if you only have 2 classes.",
-                      SyntaxWarning, stacklevel=2)
+        warnings.warn(f"In loss {fn_name}, expected y_pred.shape to be (batch_size, num_classes) "
+                      f"with num_classes > 1. Received: y_pred.shape={tuple(y_pred.shape)}. "
+                      "Consider using 'binary_crossentropy' if you only have 2 classes.",
+                      SyntaxWarning, stacklevel=3)
     if label_smoothing:
         num_classes = np.asarray(y_true.shape[-1], dtype=ops.dtype(y_pred))
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
-    _check_same_shape(y_true, y_pred, at_least_rank_1=True)
-    y_pred, from_logits = _get_logits(y_pred, from_logits, "Softmax", "categorical_crossentropy")
-    return ops.categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
+    return y_true, y_pred
+
+
+def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
+                                   label_smoothing=0.0, axis=-1):
+    """-Σ α·(1 - q)^γ·y·log q over ``axis``; y smoothed to y(1 - ls) + ls/C.
+
+    q = p / Σp clipped to [ε, 1 - ε], where p = softmax(z) from logits (Keras applies the softmax
+    and then the clip here, unlike categorical_crossentropy's unclipped log_softmax).
+    """
+    y_true, y_pred = _categorical_pair(y_true, y_pred, axis, label_smoothing,
+                                       "categorical_focal_crossentropy")
+    if from_logits:
+        y_pred = ops.softmax(y_pred, axis=axis)
+    output = y_pred / ops.sum(y_pred, axis=axis, keepdims=True)
+    output = ops.clip(output, backend.epsilon(), 1.0 - backend.epsilon())
+    cce = -y_true * ops.log(output)
+    focal_cce = ops.power(1.0 - output, gamma) * alpha * cce
+    return ops.sum(focal_cce, axis=axis)
+
+
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """(1 - p_y^q) / q, with p_y = y_pred[label] for integer labels of shape y_pred.shape[:-1]."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    labels = ops.convert_to_numpy(y_true).astype(np.int32)
+    one_hot = ops.one_hot(labels, y_pred.shape[-1], dtype=ops.dtype(y_pred))
+    p = ops.sum(y_pred * one_hot, axis=-1)
+    return (1 - ops.power(p, q)) / q
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
@@ -637,6 +754,72 @@ def _check_sparse_labels(target, output):
                          f"of [0, {num_classes}). Label values: {labels.ravel()[:10].tolist()}")
 
 
+# --- segmentation and metric learning --------------------------------------------------------
+
+
+def dice(y_true, y_pred, axis=None):
+    """1 - 2·Σ y·p / (Σ y + Σ p + ε), summed over ``axis`` (None: everything, one value)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    intersection = ops.sum(y_true * y_pred, axis=axis)
+    union = ops.sum(y_true, axis=axis) + ops.sum(y_pred, axis=axis)
+    return 1 - 2.0 * intersection / (union + backend.epsilon())
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """1 - TP / (TP + α·FP + β·FN + ε) over ``axis``, with Keras's TP = Σ y·p,
+    FP = Σ (1 - p)·y and FN = Σ p·(1 - y)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    intersection = ops.sum(y_true * y_pred, axis=axis)
+    fp = ops.sum((1 - y_pred) * y_true, axis=axis)
+    fn = ops.sum(y_pred * (1 - y_true), axis=axis)
+    return 1 - intersection / (intersection + fp * alpha + fn * beta + backend.epsilon())
+
+
+def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80,
+           margin=0.4):
+    """The circle loss (Sun et al., 2020) of unit-norm embeddings ``y_pred`` with labels ``y_true``.
+
+    With the cosine distances d = max(1 - y_pred·refᵀ, 0) to the reference embeddings (default:
+    the batch itself; ``remove_diagonal`` drops each sample's pair with itself):
+
+        positives (same label):  s_p = -γ·max(m + d, 0)·(m - d)
+        negatives:               s_n =  γ·max(1 + m - d, 0)·(1 - m - d)
+        loss = softplus(logsumexp(s_p) + logsumexp(s_n))
+
+    A sample with no positive (or no negative) gets loss 0; samples with loss 0 are masked out
+    of the mean.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.convert_to_numpy(y_true).astype(np.int32)
+    ref_embeddings = y_pred if ref_embeddings is None else ops.convert_to_tensor(ref_embeddings)
+    ref_labels = y_true if ref_labels is None else ops.convert_to_numpy(ref_labels).astype(np.int32)
+    distances = ops.maximum(1 - ops.matmul(y_pred, ops.transpose(ref_embeddings)), 0.0)
+    positive_mask = y_true.reshape(-1, 1) == ref_labels.reshape(1, -1)
+    negative_mask = ~positive_mask
+    if remove_diagonal:
+        positive_mask &= ~np.eye(*positive_mask.shape, dtype=bool)
+    pos_weights = ops.maximum((margin + distances) * positive_mask, 0.0)
+    neg_weights = ops.maximum((1 + margin - distances) * negative_mask, 0.0)
+    pos_wdists = -1 * gamma * pos_weights * (margin - distances)
+    neg_wdists = gamma * neg_weights * (1 - margin - distances)
+    loss = ops.softplus(_masked_logsumexp(pos_wdists, positive_mask)
+                        + _masked_logsumexp(neg_wdists, negative_mask))
+    set_keras_mask(loss, ops.convert_to_numpy(loss) > 0)
+    return loss
+
+
+def _masked_logsumexp(x, mask):
+    """logsumexp over axis 1 of the entries where ``mask`` holds; -inf for a row with none.
+
+    Such a row is filled with its own (unused) values first, so that no log(0) is computed and
+    no gradient reaches it.
+    """
+    any_valid = np.any(mask, axis=1)
+    keep = mask | ~any_valid[:, None]
+    row_lse = ops.logsumexp(ops.where(keep, x, -np.inf), axis=1)
+    return ops.where(any_valid, row_lse, -np.inf)
+
+
 # --- finding losses by name -------------------------------------------------------------------
 
 ALL_OBJECTS = (
@@ -644,12 +827,14 @@ ALL_OBJECTS = (
     KLDivergence, Poisson, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, MeanSquaredError, MeanAbsoluteError,
     MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, LogCosh, Huber,
-    Hinge, SquaredHinge, CategoricalHinge,
+    Hinge, SquaredHinge, CategoricalHinge, CategoricalFocalCrossentropy, Dice, Tversky, Circle,
     kl_divergence, poisson, binary_crossentropy, binary_focal_crossentropy,
     categorical_crossentropy, sparse_categorical_crossentropy, mean_squared_error,
     mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error,
     cosine_similarity, log_cosh, huber, hinge, squared_hinge, categorical_hinge,
+    categorical_focal_crossentropy, dice, tversky, circle,
 )
+# CategoricalGeneralizedCrossEntropy is public but, as in Keras, not found by name.
 ALL_OBJECTS_DICT = {obj.__name__: obj for obj in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({
     "bce": binary_crossentropy, "BCE": binary_crossentropy,

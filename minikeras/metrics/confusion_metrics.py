@@ -1,4 +1,5 @@
-"""Metrics built on confusion-matrix counts: TP/FP/TN/FN, Precision, Recall, AUC.
+"""Metrics built on confusion-matrix counts: TP/FP/TN/FN, Precision, Recall, the rates at a
+fixed other rate (SensitivityAtSpecificity, ...), AUC.
 
 Each keeps weighted counts per threshold: a prediction is positive at threshold t when
 ``y_pred > t`` (strict), a label is positive when it is non-zero (see
@@ -119,6 +120,106 @@ class Recall(_PrecisionRecallBase):
 
     def result(self):
         return self._result_from(self.true_positives.value, self.false_negatives.value)
+
+
+class SensitivitySpecificityBase(Metric):
+    """The best value of one rate among the thresholds where another rate reaches ``value``.
+
+    TP/FP/TN/FN are counted at ``num_thresholds`` evenly spaced thresholds ``0, 1/(n-1), ..., 1``
+    (just 0.5 when ``num_thresholds=1``). A subclass names the rate it constrains and the rate it
+    maximises: ``result = max(rate[constrained >= value], default 0)``, with
+    ``sensitivity = recall = TP / (TP + FN)``, ``specificity = TN / (TN + FP)`` and
+    ``precision = TP / (TP + FP)`` (0 where a denominator is 0).
+    """
+
+    _direction = "up"
+    _constrained = None  # the name of the constructor's argument, e.g. "specificity"
+    _maximised = None
+
+    def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
+        if value < 0 or value > 1:
+            raise ValueError(f"Argument `{self._constrained}` must be in the range [0, 1]. "
+                             f"Received: {self._constrained}={value}")
+        super().__init__(name=name, dtype=dtype)
+        if num_thresholds <= 0:
+            raise ValueError("Argument `num_thresholds` must be an integer > 0. "
+                             f"Received: num_thresholds={num_thresholds}")
+        setattr(self, self._constrained, value)
+        self.value = value
+        self.num_thresholds = num_thresholds
+        self.class_id = class_id
+        if num_thresholds == 1:
+            self.thresholds = [0.5]
+        else:
+            inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+            self.thresholds = [0.0] + inner + [1.0]
+        self._thresholds_distributed_evenly = num_thresholds > 1
+        for counter in ("true_positives", "false_positives", "true_negatives",
+                        "false_negatives"):
+            setattr(self, counter, self.add_variable(shape=(len(self.thresholds),),
+                                                     initializer="zeros", name=counter))
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """With ``class_id``, only that column of ``y_true``/``y_pred`` is counted."""
+        metrics_utils.update_confusion_matrix_variables(
+            {"tp": self.true_positives, "tn": self.true_negatives, "fp": self.false_positives,
+             "fn": self.false_negatives},
+            y_true, y_pred, thresholds=self.thresholds,
+            thresholds_distributed_evenly=self._thresholds_distributed_evenly,
+            class_id=self.class_id, sample_weight=sample_weight)
+
+    def result(self):
+        tp, fp = self.true_positives.value, self.false_positives.value
+        tn, fn = self.true_negatives.value, self.false_negatives.value
+        rates = {"sensitivity": divide_no_nan(tp, tp + fn), "recall": divide_no_nan(tp, tp + fn),
+                 "specificity": divide_no_nan(tn, tn + fp),
+                 "precision": divide_no_nan(tp, tp + fp)}
+        feasible = rates[self._constrained] >= self.value
+        return np.max(np.where(feasible, rates[self._maximised], 0), initial=0)
+
+    def get_config(self):
+        return {**super().get_config(), "class_id": self.class_id,
+                "num_thresholds": self.num_thresholds, self._constrained: self.value}
+
+
+class SensitivityAtSpecificity(SensitivitySpecificityBase):
+    """The best sensitivity (recall) at a specificity of at least ``specificity``."""
+
+    _constrained, _maximised = "specificity", "sensitivity"
+
+    def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(specificity, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+
+class SpecificityAtSensitivity(SensitivitySpecificityBase):
+    """The best specificity at a sensitivity (recall) of at least ``sensitivity``."""
+
+    _constrained, _maximised = "sensitivity", "specificity"
+
+    def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(sensitivity, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+
+class PrecisionAtRecall(SensitivitySpecificityBase):
+    """The best precision at a recall of at least ``recall``."""
+
+    _constrained, _maximised = "recall", "precision"
+
+    def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(recall, num_thresholds=num_thresholds, class_id=class_id, name=name,
+                         dtype=dtype)
+
+
+class RecallAtPrecision(SensitivitySpecificityBase):
+    """The best recall at a precision of at least ``precision``."""
+
+    _constrained, _maximised = "precision", "recall"
+
+    def __init__(self, precision, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(precision, num_thresholds=num_thresholds, class_id=class_id, name=name,
+                         dtype=dtype)
 
 
 _CURVES = {"ROC": "ROC", "roc": "ROC", "PR": "PR", "pr": "PR", "PRGAIN": "PRGAIN",

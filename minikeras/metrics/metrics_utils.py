@@ -44,6 +44,23 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
     return x1, x2
 
 
+def float_pair(y_true, y_pred):
+    """``y_pred`` as a float array, ``y_true`` in its dtype, ranks matched (how Keras's
+    regression and correlation functions prepare their inputs)."""
+    y_pred = to_float_array(y_pred)
+    y_true = to_float_array(y_true, y_pred.dtype)
+    return squeeze_or_expand_to_same_rank(y_true, y_pred)
+
+
+def check_2d_inputs(class_name, y_true_shape, y_pred_shape):
+    """The ``(batch_size, output_dim)`` check of the metrics whose state has one entry per
+    output (R2Score, FBetaScore), with Keras's message."""
+    if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
+        raise ValueError(
+            f"{class_name} expects 2D inputs with shape (batch_size, output_dim). Received input "
+            f"shapes: y_pred.shape={tuple(y_pred_shape)} and y_true.shape={tuple(y_true_shape)}.")
+
+
 def broadcast_weights(sample_weight, shape):
     """``np.broadcast_to`` with an error message that names ``sample_weight``."""
     try:
