@@ -305,3 +305,17 @@ def test_a_diverging_model_gives_nan_without_numpy_warnings():
         model.train_on_batch(x[:4], y[:4])
     assert np.isnan(history.history["loss"][-1]) and np.isnan(loss)
     assert np.isnan(prediction).all()
+
+
+def test_a_metric_with_one_value_per_class_is_logged_as_an_array():
+    rng = np.random.default_rng(0)
+    x = rng.random((20, 3), dtype=np.float32)
+    y = np.eye(2, dtype="float32")[rng.integers(0, 2, 20)]
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy",
+                  metrics=[keras.metrics.F1Score()])
+    history = model.fit(x, y, epochs=2, batch_size=10, verbose=0)
+    assert [np.shape(v) for v in history.history["f1_score"]] == [(2,), (2,)]
+    assert isinstance(history.history["loss"][0], float)
+    loss, f1 = model.evaluate(x, y, verbose=0)
+    assert isinstance(loss, float) and f1.shape == (2,)

@@ -121,9 +121,10 @@ class Trainer:
             metric.reset_state()
 
     def get_metrics_result(self):
-        """The running values, as a dict of Python floats with sorted keys (as Keras logs)."""
+        """The running values with sorted keys, as Keras logs them: Python floats, or arrays
+        for a metric with one value per class (``F1Score(average=None)``)."""
         logs = {"loss": self._loss_tracker.result(), **self._compile_metrics.result()}
-        return {key: float(logs[key]) for key in sorted(logs)}
+        return {key: _log_value(logs[key]) for key in sorted(logs)}
 
     def _flatten_in_order(self, logs):
         names = ["loss"] + [m.name for m in self._compile_metrics.metrics]
@@ -282,6 +283,11 @@ class Trainer:
     def _build_for_data(self, x):
         if not self.built:
             self.build((None, *x.shape[1:]))
+
+
+def _log_value(value):
+    value = np.asarray(value)
+    return float(value) if value.ndim == 0 else value
 
 
 def _check_batch_size(batch_size):
