@@ -80,3 +80,14 @@ def test_mean_dtype_and_value(dtype):
     result = minikeras.ops.mean(x, axis=0)
     assert result.dtype == expected.dtype.name
     np.testing.assert_allclose(np.asarray(result), np.asarray(expected), rtol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
+                                   "float16", "float32", "float64"])
+def test_sum_dtype_and_value(dtype):
+    x = np.array([[1, 0, 1], [1, 1, 0]], dtype=dtype)
+    for axis in (None, 0, 1):
+        expected = keras.ops.sum(x, axis=axis)
+        result = minikeras.ops.sum(x, axis=axis)
+        assert result.dtype == expected.dtype.name, axis
+        np.testing.assert_array_equal(np.asarray(result), np.asarray(expected))

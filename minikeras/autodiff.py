@@ -137,7 +137,7 @@ def _unbroadcast(g, shape):
     extra = g.ndim - len(shape)  # leading axes that broadcasting added, then axes it stretched
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
-    return (g.sum(axis=axes) if axes else g).reshape(shape)
+    return (np.add.reduce(g, axis=axes) if axes else g).reshape(shape)
 
 
 def _gather(grads, sources, unconnected):

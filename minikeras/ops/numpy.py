@@ -210,8 +210,14 @@ def sum(x, axis=None, keepdims=False):
     """Σ x over ``axis``;  each input element gets the output's gradient (d/dx_i = 1)."""
     a = np.asarray(value_of(x))
     axis = _axis(axis)
-    return record(a.sum(axis=axis, keepdims=keepdims), (x,),
-                  lambda g: _restore(g, a.shape, axis, keepdims))
+    total = np.add.reduce(a, axis=axis, dtype=_SUM_DTYPES.get(a.dtype), keepdims=keepdims)
+    return record(total, (x,), lambda g: _restore(g, a.shape, axis, keepdims))
+
+
+# Keras (following JAX) sums small integers in 32 bits; other types keep their own.
+_SUM_DTYPES = {np.dtype(small): np.dtype(wide) for small, wide in [
+    ("bool", "int32"), ("int8", "int32"), ("int16", "int32"), ("int32", "int32"),
+    ("uint8", "uint32"), ("uint16", "uint32"), ("uint32", "uint32")]}
 
 
 def mean(x, axis=None, keepdims=False):
@@ -223,9 +229,11 @@ def mean(x, axis=None, keepdims=False):
     a = np.asarray(value_of(x))
     axis = _axis(axis)
     compute, result = _mean_dtypes(a.dtype)
-    total = a.sum(axis=axis, keepdims=keepdims, dtype=compute)
+    total = np.add.reduce(a, axis=axis, dtype=compute, keepdims=keepdims)
     n = a.size // builtins.max(total.size, 1)
-    out = (total / n).astype(result, copy=False)
+    out = total / n
+    if out.dtype != result:  # float16, summed in float32
+        out = out.astype(result)
     return record(out, (x,), lambda g: _restore(g / n, a.shape, axis, keepdims))
 
 
