@@ -159,7 +159,7 @@ def matmul(x1, x2):
     a, b = _operands(x1, x2)
     if getattr(a, "dtype", None) == np.int8 == getattr(b, "dtype", None):
         a, b = a.astype(np.int32), b.astype(np.int32)  # as Keras: int8 products sum in int32
-    if np.ndim(a) == 2 and np.ndim(b) == 2:  # the common case: a batch of rows times a matrix
+    if getattr(a, "ndim", 0) == 2 == getattr(b, "ndim", 0):  # a batch of rows times a matrix
         # ndarray.dot is the same product as @ for matrices, with less overhead when they are small
         return record(a.dot(b), (x1, x2), lambda g: g.dot(b.T), lambda g: a.T.dot(g))
     a2 = np.expand_dims(a, 0) if np.ndim(a) == 1 else a

@@ -456,8 +456,8 @@ def clip_by_global_norm(value_list, clip_norm):
 def _as_gradient_array(gradient, variable):
     """The gradient as an ndarray of the variable's dtype (no copy when it already is one)."""
     value = gradient._value if isinstance(gradient, ArrayLike) else gradient
-    value = np.asarray(value, dtype=variable.value.dtype)
-    if value.shape != variable.shape:
+    value = np.asarray(value, dtype=variable._value.dtype)
+    if value.shape != variable._value.shape:
         raise ValueError(
             f"The gradient for variable '{variable.path}' has shape {value.shape}, but the "
             f"variable has shape {variable.shape}.")
