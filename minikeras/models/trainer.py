@@ -286,8 +286,7 @@ class Trainer:
 
 
 def _log_value(value):
-    value = np.asarray(value)
-    return float(value) if value.ndim == 0 else value
+    return float(value) if getattr(value, "ndim", 0) == 0 else np.asarray(value)
 
 
 def _check_batch_size(batch_size):
