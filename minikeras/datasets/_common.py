@@ -1,5 +1,6 @@
 """Helpers shared by several datasets, written as Keras writes them: the seeded shuffle and
-train/test cut of the housing datasets, and the length filter of the text datasets."""
+train/test cut of the housing datasets, and the length and vocabulary filters of the text
+datasets."""
 
 import numpy as np
 
@@ -28,3 +29,14 @@ def remove_long_seq(maxlen, seq, label):
             new_seq.append(x)
             new_label.append(y)
     return new_seq, new_label
+
+
+def limit_vocabulary(seqs, num_words, skip_top, oov_char):
+    """Keep the word indices in ``[skip_top, num_words)``; the others become ``oov_char``, or are
+    dropped when it is None. Without ``num_words`` the largest index is the limit (and so, as in
+    Keras, counts as out of range itself)."""
+    if not num_words:
+        num_words = max(max(x) for x in seqs)
+    if oov_char is not None:
+        return [[w if skip_top <= w < num_words else oov_char for w in x] for x in seqs]
+    return [[w for w in x if skip_top <= w < num_words] for x in seqs]

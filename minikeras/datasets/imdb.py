@@ -13,7 +13,7 @@ unpickler (``npz_utils.load_npz``), never with ``allow_pickle=True``.
 import numpy as np
 
 from minikeras.datasets import npz_utils
-from minikeras.datasets._common import remove_long_seq
+from minikeras.datasets._common import limit_vocabulary, remove_long_seq
 from minikeras.utils.file_utils import get_file
 
 _ORIGIN_FOLDER = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -68,13 +68,7 @@ def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113
 
     xs = x_train + x_test
     labels = np.concatenate([labels_train, labels_test])
-    if not num_words:
-        # As in Keras: the largest index then counts as out of range (w < num_words below).
-        num_words = max(max(x) for x in xs)
-    if oov_char is not None:
-        xs = [[w if skip_top <= w < num_words else oov_char for w in x] for x in xs]
-    else:
-        xs = [[w for w in x if skip_top <= w < num_words] for x in xs]
+    xs = limit_vocabulary(xs, num_words, skip_top, oov_char)
 
     idx = len(x_train)
     x_train, y_train = np.array(xs[:idx], dtype="object"), labels[:idx]

@@ -9,7 +9,7 @@ seeded shuffle (``test_split``). Read with the restricted unpickler of ``npz_uti
 import numpy as np
 
 from minikeras.datasets import npz_utils
-from minikeras.datasets._common import remove_long_seq
+from minikeras.datasets._common import limit_vocabulary, remove_long_seq
 from minikeras.utils.file_utils import get_file
 
 _ORIGIN_FOLDER = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -45,13 +45,7 @@ def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_
     if maxlen:
         xs, labels = remove_long_seq(maxlen, xs, labels)
 
-    if not num_words:
-        # As in Keras: the largest index then counts as out of range (w < num_words below).
-        num_words = max(max(x) for x in xs)
-    if oov_char is not None:
-        xs = [[w if skip_top <= w < num_words else oov_char for w in x] for x in xs]
-    else:
-        xs = [[w for w in x if skip_top <= w < num_words] for x in xs]
+    xs = limit_vocabulary(xs, num_words, skip_top, oov_char)
 
     idx = int(len(xs) * (1 - test_split))
     x_train, y_train = np.array(xs[:idx], dtype="object"), np.array(labels[:idx])
