@@ -72,7 +72,7 @@ class ArrayData:
                  steps=None):
         self.x = to_arrays(x, "x")
         self.y = to_arrays(y, "y")
-        self.sample_weight = to_array(sample_weight, "sample_weight")
+        self.sample_weight = to_arrays(sample_weight, "sample_weight")
         n = num_samples(self.x)
         if n == 0:
             raise ValueError(f"Expected a non-empty `x`, but received x with shape "
@@ -116,7 +116,7 @@ class IteratorData:
             count += 1
             item = item if isinstance(item, tuple) else (item,)
             x, y, w = (*item, None, None)[:3]
-            yield to_arrays(x, "x"), to_arrays(y, "y"), to_array(w, "sample_weight")
+            yield to_arrays(x, "x"), to_arrays(y, "y"), to_arrays(w, "sample_weight")
 
 
 def py_dataset_data(dataset, y=None, sample_weight=None, **options):
@@ -152,7 +152,7 @@ class PyDatasetData:
             indices = self._rng.permutation(count) if self.shuffle else range(count)
         for index in itertools.islice(indices, self.num_batches):
             x, y, w = self._unpack(self.dataset[int(index)])
-            yield to_arrays(x, "x"), to_arrays(y, "y"), to_array(w, "sample_weight")
+            yield to_arrays(x, "x"), to_arrays(y, "y"), to_arrays(w, "sample_weight")
         self.dataset.on_epoch_end()
 
     def _unpack(self, batch):

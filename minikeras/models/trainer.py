@@ -20,7 +20,12 @@ from minikeras import metrics as metrics_module
 from minikeras import ops, optimizers
 from minikeras.autodiff import GradientTape
 from minikeras.models import data_adapter
-from minikeras.models.compile_utils import CompileLoss, CompileMetrics
+from minikeras.models.compile_utils import (
+    CompileLoss,
+    CompileMetrics,
+    MultiOutputCompileLoss,
+    MultiOutputCompileMetrics,
+)
 from minikeras.utils import tree
 from minikeras.utils.py_dataset import PyDataset
 
@@ -42,6 +47,8 @@ class Trainer:
     compiled = False
     optimizer = None
     stop_training = False
+    _multi_output = False  # a functional model with a list or dict of outputs (see compile)
+    _nested_outputs = False  # outputs nested deeper: they predict but do not train yet
 
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
@@ -49,8 +56,20 @@ class Trainer:
         """Choose the optimizer, the loss and the metrics (names or objects)."""
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
-        self._compile_loss = None if loss is None else CompileLoss(loss, loss_weights)
-        self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
+        outputs = getattr(self, "_outputs_struct", None)  # a functional model's outputs
+        self._multi_output = _has_several_outputs(self)
+        self._nested_outputs = isinstance(outputs, list | tuple | dict) and len(
+            outputs) != len(self._outputs)
+        if self._multi_output:
+            # a list of outputs is named by its layers; a dict by its keys, listed sorted
+            keys = list(outputs) if isinstance(outputs, dict) else None
+            names = sorted(keys) if keys else self.output_names
+            self._compile_loss = None if loss is None else MultiOutputCompileLoss(
+                loss, loss_weights, names, keys)
+            self._compile_metrics = MultiOutputCompileMetrics(metrics, weighted_metrics, names)
+        else:
+            self._compile_loss = None if loss is None else CompileLoss(loss, loss_weights)
+            self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._compile_config = {
             "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
@@ -65,13 +84,14 @@ class Trainer:
 
     # --- one batch ------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """The compiled loss plus every regularization loss in ``model.losses``."""
-        if isinstance(y_pred, list | tuple | dict):
+        """The compiled loss plus every regularization loss in ``model.losses``. With several
+        outputs, the compiled loss is Σ loss_weight_i · loss_i over the outputs."""
+        if not self._multi_output and isinstance(y_pred, list | tuple | dict):
             raise NotImplementedError(
-                f"Model '{self.name}' has {len(y_pred)} outputs: minikeras can call it and "
-                f"`predict` with it, but does not train or evaluate models with several outputs "
-                f"yet (per-output losses, `loss_weights` and the `<output>_loss` logs are "
-                f"missing). Train a model with one output, e.g. concatenate the outputs.")
+                f"Model '{self.name}' returned {len(y_pred)} outputs as a "
+                f"{type(y_pred).__name__}: minikeras trains several outputs only for a "
+                f"functional model built as `keras.Model(inputs, [output_1, output_2, ...])` "
+                f"or with a dict of outputs (not nested, nor a subclassed model).")
         total = None
         if self._compile_loss is not None and y is not None:
             total = self._compile_loss(y, y_pred, sample_weight)
@@ -109,12 +129,17 @@ class Trainer:
     def metrics(self):
         if not self.compiled:
             return []
+        if self._multi_output and self._compile_loss is not None:
+            return [self._loss_tracker, self._compile_metrics, *self._compile_loss.metrics]
         return [self._loss_tracker, self._compile_metrics]
 
     @property
     def metrics_names(self):
-        return ["loss", "compile_metrics"] if self._compile_metrics.identifiers or (
+        """``['loss', 'compile_metrics']`` (or ``['loss']`` without metrics), then, for several
+        outputs once the first batch has run, ``<output>_loss`` for each output."""
+        names = ["loss", "compile_metrics"] if self._compile_metrics.identifiers or (
             self._compile_metrics.weighted_identifiers) else ["loss"]
+        return names + [metric.name for metric in self.metrics[2:]]
 
     def reset_metrics(self):
         for metric in self.metrics:
@@ -124,11 +149,20 @@ class Trainer:
         """The running values with sorted keys, as Keras logs them: Python floats, or arrays
         for a metric with one value per class (``F1Score(average=None)``)."""
         logs = {"loss": self._loss_tracker.result(), **self._compile_metrics.result()}
+        if self._multi_output and self._compile_loss is not None:
+            logs.update(self._compile_loss.result())  # <output>_loss
         return {key: _log_value(logs[key]) for key in sorted(logs)}
 
     def _flatten_in_order(self, logs):
+        """``evaluate``'s list, in Keras's order: the logs named by ``model.metrics`` (for
+        several outputs: ``loss``, then each ``<output>_loss``), then the rest, sorted (the
+        per-output metrics ``<output>_<metric>``, whose names no metric object carries)."""
         names = ["loss"] + [m.name for m in self._compile_metrics.metrics]
         values = [logs[name] for name in names if name in logs]
+        if self._multi_output:
+            names += [m.name for m in self.metrics[2:]]
+            values = [logs[name] for name in names if name in logs]
+            values += [logs[key] for key in sorted(logs) if key not in names]
         return values[0] if len(values) == 1 else values
 
     # --- whole datasets ---------------------------------------------------------------
@@ -146,6 +180,8 @@ class Trainer:
         if class_weight is not None and sample_weight is not None:
             raise ValueError(
                 "You cannot `class_weight` and `sample_weight` at the same time.")
+        if class_weight is not None and self._multi_output:
+            raise ValueError("`class_weight` is only supported for Models with a single output.")
         if isinstance(x, PyDataset) or data_adapter.is_iterator(x):
             if validation_split:
                 raise ValueError("`validation_split` is only supported for array inputs, not "
@@ -155,7 +191,7 @@ class Trainer:
                     if isinstance(x, PyDataset) else data_adapter.IteratorData(x, steps_per_epoch))
         else:
             arrays = (data_adapter.to_arrays(x, "x"), data_adapter.to_arrays(y, "y"),
-                      data_adapter.to_array(sample_weight, "sample_weight"))
+                      data_adapter.to_arrays(sample_weight, "sample_weight"))
             if validation_split and validation_data is None:
                 arrays, validation_data = data_adapter.train_validation_split(
                     arrays, validation_split)
@@ -238,6 +274,9 @@ class Trainer:
                        return_dict=False):
         self._assert_compiled()
         if class_weight is not None:
+            if self._multi_output:
+                raise ValueError(
+                    "`class_weight` is only supported for Models with a single output.")
             if sample_weight is not None:
                 raise ValueError(
                     "Arguments `sample_weight` and `class_weight` cannot be specified at the "
@@ -265,6 +304,11 @@ class Trainer:
     def _assert_compiled(self):
         if not self.compiled:
             raise ValueError("You must call `compile()` before using the model.")
+        if self._nested_outputs:
+            raise NotImplementedError(
+                f"Model '{self.name}' has nested outputs: minikeras can call it and `predict` "
+                f"with it, but trains several outputs only when they are a flat list or dict, "
+                f"`keras.Model(inputs, [output_1, output_2, ...])`; they are not nested here.")
 
     def _batch(self, x, y, sample_weight):
         data = data_adapter.ArrayData(x, y, sample_weight)  # converted and checked, one batch
@@ -283,6 +327,14 @@ class Trainer:
     def _build_for_data(self, x):
         if not self.built:
             self.build((None, *x.shape[1:]))
+
+
+def _has_several_outputs(model):
+    """Whether ``model`` is a functional model with a flat list or dict of several outputs
+    (what minikeras trains; nested outputs still predict, but ``fit`` raises)."""
+    outputs = getattr(model, "_outputs_struct", None)
+    return isinstance(outputs, list | tuple | dict) and len(outputs) > 1 and len(
+        outputs) == len(model._outputs)
 
 
 def _log_value(value):

@@ -301,6 +301,9 @@ def _compile_objects(config, module, custom_objects):
         if len(config) == 1 and isinstance(config[0], list):
             return _compile_objects(config[0], module, custom_objects)
         return [_compile_objects(item, module, custom_objects) for item in config]
+    if "class_name" not in config:  # a dict keyed by output name (several outputs)
+        return {key: _compile_objects(item, module, custom_objects)
+                for key, item in config.items()}
     if config.get("class_name") == "MeanMetricWrapper":
         return config["config"]["name"]
     inner = {key: value for key, value in config.get("config", {}).items() if key != "fn"}
