@@ -13,7 +13,10 @@ import numpy as np
 
 from minikeras import backend
 from minikeras.autodiff import record
-from minikeras.ops.core import value_of
+from minikeras.ops import numpy as np_ops
+from minikeras.ops.core import cast, stop_gradient, value_of
+from minikeras.ops.linalg import norm
+from minikeras.ops.math import rsqrt
 from minikeras.tensor import Tensor
 
 
@@ -288,3 +291,39 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     inside = (v >= lo) & (v <= hi)
     return record(np.squeeze(np.log(total) - np.log(r_y), -1), (output,),
                   lambda g: g[..., None] * inside * (1 / total - onehot / r_y))
+
+
+def moments(x, axes, keepdims=False, synchronized=False):
+    """(mean, variance) over ``axes``, as tf.nn.moments: variance = mean((x - mean)²) with the
+    mean held constant;  d mean / dx_i = 1 / n, d variance / dx_i = 2 (x_i - mean) / n.
+    float16 inputs are reduced in float32 and rounded back, as Keras does."""
+    dtype = np.asarray(value_of(x)).dtype
+    if dtype == np.float16:
+        x = cast(x, "float32")
+    axes = tuple(axes) if isinstance(axes, list | tuple) else axes
+    mean = np_ops.mean(x, axis=axes, keepdims=True)
+    variance = np_ops.mean(np_ops.square(np_ops.subtract(x, stop_gradient(mean))), axis=axes,
+                           keepdims=True)
+    if not keepdims:
+        mean, variance = np_ops.squeeze(mean, axes), np_ops.squeeze(variance, axes)
+    if dtype == np.float16:
+        mean, variance = cast(mean, "float16"), cast(variance, "float16")
+    return mean, variance
+
+
+def normalize(x, axis=-1, order=2, epsilon=None):
+    """x / max(||x||, epsilon) along ``axis``. For order 2 Keras writes
+    x * min(rsqrt(Σx²), 1 / epsilon); here x * rsqrt(max(Σx², epsilon²)), the same values, and
+    the same gradient as TensorFlow's (also for an all-zero x, where rsqrt(0) = inf would
+    otherwise meet a zero gradient: inf * 0). Written with differentiable ops, so the tape
+    carries the gradient through the norm."""
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"Argument `order` must be an int >= 1. Received: order={order}")
+    if np.ndim(value_of(x)) == 0:
+        x = np_ops.expand_dims(x, 0)
+    epsilon = backend.epsilon() if epsilon is None else epsilon
+    if order == 2:
+        square_sum = np_ops.sum(np_ops.square(x), axis=axis, keepdims=True)
+        return np_ops.multiply(x, rsqrt(np_ops.maximum(square_sum, epsilon * epsilon)))
+    length = norm(x, ord=order, axis=axis, keepdims=True)
+    return np_ops.divide(x, np_ops.maximum(length, epsilon))

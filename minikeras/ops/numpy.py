@@ -11,9 +11,9 @@ import functools
 
 import numpy as np
 
-from minikeras import dtypes
+from minikeras import backend, dtypes
 from minikeras.autodiff import record
-from minikeras.ops.core import value_of
+from minikeras.ops.core import _to_array, cast, value_of
 from minikeras.tensor import Tensor
 
 # --- elementwise arithmetic ----------------------------------------------------------------
@@ -411,3 +411,1044 @@ def less_equal(x1, x2):
 
 def _identity(g):
     return g
+
+
+# --- creation (not differentiable) ---------------------------------------------------------
+
+
+def _dtype_or_floatx(dtype):
+    return backend.standardize_dtype(dtype or backend.floatx())
+
+
+def arange(start, stop=None, step=None, dtype=None):
+    """start, start + step, ... below stop; the dtype follows the arguments (ints give int32)."""
+    if dtype is None:
+        args = [start] + [v for v in (stop, step) if v is not None]
+        dtype = dtypes.result_type(*[getattr(v, "dtype", type(v)) for v in args])
+    start, stop = (0, start) if stop is None else (start, stop)
+    step = 1 if step is None else value_of(step)
+    values = np.arange(value_of(start), value_of(stop), step)
+    return Tensor(values.astype(backend.standardize_dtype(dtype)))
+
+
+def ones(shape, dtype=None):
+    return Tensor(np.ones(shape, _dtype_or_floatx(dtype)))
+
+
+def zeros(shape, dtype=None):
+    return Tensor(np.zeros(shape, _dtype_or_floatx(dtype)))
+
+
+def empty(shape, dtype=None):
+    """As Keras's TensorFlow backend: zeros (NumPy's uninitialized memory would be random)."""
+    return zeros(shape, dtype)
+
+
+def full(shape, fill_value, dtype=None):
+    return Tensor(np.full(shape, value_of(fill_value), _dtype_or_floatx(dtype)))
+
+
+def full_like(x, fill_value, dtype=None):
+    return Tensor(np.full_like(value_of(x), value_of(fill_value), dtype=dtype))
+
+
+def eye(N, M=None, k=0, dtype=None):
+    return Tensor(np.eye(N, M, k, dtype=_dtype_or_floatx(dtype)))
+
+
+def identity(n, dtype=None):
+    return eye(n, dtype=dtype)
+
+
+def tri(N, M=None, k=0, dtype=None):
+    """Ones at and below the k-th diagonal."""
+    return Tensor(np.tri(N, M, k, dtype=_dtype_or_floatx(dtype)))
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """``num`` evenly spaced values from start to stop; integer dtypes are floored, as in Keras."""
+    if dtype is None:
+        dtype = dtypes.result_type(getattr(start, "dtype", type(start)),
+                                   getattr(stop, "dtype", type(stop)), float)
+    dtype = backend.standardize_dtype(dtype)
+    values, step = np.linspace(value_of(start), value_of(stop), num, endpoint=endpoint,
+                               retstep=True, axis=axis)
+    if "int" in dtype:
+        values = np.floor(values)
+    values = Tensor(values.astype(dtype))
+    return (values, Tensor(np.asarray(step, dtype))) if retstep else values
+
+
+# --- elementwise math ----------------------------------------------------------------------
+
+
+def _floats(x, int64="floatx"):
+    """The value of ``x`` as floats: Keras's float math turns ints and bools into floatx
+    (int64 into ``int64``: floatx for most ops, float64 for a few)."""
+    a = value_of(x)
+    a = np.asarray(a) if isinstance(a, np.ndarray | np.generic) else _to_array(a)
+    if a.dtype.kind not in "fc":
+        if a.dtype == np.int64:
+            return a.astype(backend.floatx() if int64 == "floatx" else int64)
+        a = a.astype(dtypes.result_type(a.dtype, float))
+    return a
+
+
+def sin(x):
+    """sin(x);  d/dx = cos(x)."""
+    a = _floats(x)
+    return record(np.sin(a), (x,), lambda g: g * np.cos(a))
+
+
+def cos(x):
+    """cos(x);  d/dx = -sin(x)."""
+    a = _floats(x)
+    return record(np.cos(a), (x,), lambda g: -g * np.sin(a))
+
+
+def tan(x):
+    """tan(x);  d/dx = 1 / cos(x)**2."""
+    a = _floats(x)
+    return record(np.tan(a), (x,), lambda g: g / np.square(np.cos(a)))
+
+
+def arcsin(x):
+    """asin(x) for |x| <= 1;  d/dx = 1 / sqrt(1 - x**2)."""
+    a = _floats(x)
+    return record(np.arcsin(a), (x,), lambda g: g / np.sqrt(1 - a * a))
+
+
+def arccos(x):
+    """acos(x) for |x| <= 1;  d/dx = -1 / sqrt(1 - x**2)."""
+    a = _floats(x)
+    return record(np.arccos(a), (x,), lambda g: -g / np.sqrt(1 - a * a))
+
+
+def arctan(x):
+    """atan(x);  d/dx = 1 / (1 + x**2)."""
+    a = _floats(x)
+    return record(np.arctan(a), (x,), lambda g: g / (1 + a * a))
+
+
+def arctan2(x1, x2):
+    """The angle of the point (x2, x1);  d/dx1 = x2 / (x1² + x2²), d/dx2 = -x1 / (x1² + x2²)."""
+    a, b = _float_operands(x1, x2)
+    r2 = a * a + b * b
+    return record(np.arctan2(a, b), (x1, x2), lambda g: g * b / r2, lambda g: -g * a / r2)
+
+
+def sinh(x):
+    """sinh(x);  d/dx = cosh(x)."""
+    a = _floats(x)
+    return record(np.sinh(a), (x,), lambda g: g * np.cosh(a))
+
+
+def cosh(x):
+    """cosh(x);  d/dx = sinh(x)."""
+    a = _floats(x)
+    return record(np.cosh(a), (x,), lambda g: g * np.sinh(a))
+
+
+def arcsinh(x):
+    """asinh(x);  d/dx = 1 / sqrt(x**2 + 1) = 1 / cosh(asinh(x))."""
+    a = _floats(x)
+    out = np.arcsinh(a)
+    return record(out, (x,), lambda g: g / np.cosh(out))
+
+
+def arccosh(x):
+    """acosh(x) for x >= 1;  d/dx = 1 / sqrt(x**2 - 1) = 1 / sinh(acosh(x))."""
+    a = _floats(x)
+    out = np.arccosh(a)
+    return record(out, (x,), lambda g: g / np.sinh(out))
+
+
+def arctanh(x):
+    """atanh(x) for |x| < 1;  d/dx = 1 / (1 - x**2)."""
+    a = _floats(x)
+    return record(np.arctanh(a), (x,), lambda g: g / (1 - a * a))
+
+
+def expm1(x):
+    """e**x - 1, exact for small x;  d/dx = e**x."""
+    a = _floats(x)
+    return record(np.expm1(a), (x,), lambda g: g * np.exp(a))
+
+
+def exp2(x):
+    """2**x;  d/dx = 2**x ln 2."""
+    a = _floats(x)
+    out = np.exp2(a)
+    return record(out, (x,), lambda g: g * out * np.log(2).astype(out.dtype))
+
+
+def log2(x):
+    """log2(x) = ln(x) / ln 2;  d/dx = 1 / (x ln 2)."""
+    a = _floats(x)
+    return record(np.log2(a), (x,), lambda g: g / a / np.log(2).astype(a.dtype))
+
+
+def log10(x):
+    """log10(x) = ln(x) / ln 10;  d/dx = 1 / (x ln 10)."""
+    a = _floats(x)
+    return record(np.log10(a), (x,), lambda g: g / a / np.log(10).astype(a.dtype))
+
+
+def reciprocal(x):
+    """1 / x (integers stay integers, as tf.math.reciprocal);  d/dx = -1 / x**2."""
+    a = value_of(x)
+    a = _floats(a) if isinstance(a, float | int) else np.asarray(a)
+    out = np.reciprocal(a)
+    return record(out, (x,), lambda g: -g * out * out)
+
+
+def cbrt(x):
+    """sign(x) |x|**(1/3);  d/dx = |x|**(-2/3) / 3 (infinite at 0)."""
+    a = _floats(x, int64="float64")
+    out = np.cbrt(a)
+    return record(out, (x,), lambda g: g / (3 * out * out))
+
+
+def _rounding(fn, x):
+    """floor/ceil: integers become floats first (as Keras); no gradient flows through a step."""
+    return Tensor(fn(_floats(x)))
+
+
+def floor(x):
+    """The largest integer <= x (as a float). Not differentiable: its gradient is 0."""
+    return _rounding(np.floor, x)
+
+
+def ceil(x):
+    """The smallest integer >= x (as a float). Not differentiable: its gradient is 0."""
+    return _rounding(np.ceil, x)
+
+
+def round(x, decimals=0):
+    """Round half to even (at ``decimals`` places); keeps the dtype. Gradient 0."""
+    a = np.asarray(value_of(x))
+    if a.dtype.kind in "iub":
+        return Tensor(a if decimals >= 0 else np.round(a, decimals))
+    return Tensor(np.round(a, decimals))
+
+
+def trunc(x):
+    """Round toward zero; keeps the dtype. Gradient 0."""
+    a = np.asarray(value_of(x))
+    return Tensor(a if a.dtype.kind in "iub" else np.trunc(a))
+
+
+def fabs(x):
+    """|x| as floats (integers become floatx);  d/dx = sign(x) (0 at 0, as TensorFlow)."""
+    a = _floats(x)
+    return record(np.abs(a), (x,), lambda g: g * np.sign(a))
+
+
+def divide_no_nan(x1, x2):
+    """x1 / x2, and 0 where x2 = 0;  d/dx1 = 1 / x2, d/dx2 = -x1 / x2**2 (both 0 where x2 = 0)."""
+    a, b = dtypes.promote(value_of(x1), value_of(x2), floating=True)
+    a, b = np.asarray(a), np.asarray(b)
+    zero = b == 0
+    safe = np.where(zero, 1, b)
+    out = np.where(zero, 0, a / safe)
+    return record(out, (x1, x2), lambda g: np.where(zero, 0, g / safe),
+                  lambda g: np.where(zero, 0, -g * out / safe))
+
+
+def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """|x1 - x2| <= atol + rtol |x2| (exact equality for integers)."""
+    a, b = _operands(x1, x2)
+    if np.asarray(a).dtype.kind != "f":
+        return Tensor(np.equal(a, b))
+    close = np.abs(np.subtract(a, b)) <= atol + rtol * np.abs(b)
+    return Tensor(close | (np.isnan(a) & np.isnan(b)) if equal_nan else close)
+
+
+def _float_operands(x1, x2):
+    """The values of x1 and x2 in Keras's common dtype with a float joined (ints become floats)."""
+    a, b = value_of(x1), value_of(x2)
+    dtype = dtypes.result_type(getattr(a, "dtype", type(a)), getattr(b, "dtype", type(b)), float)
+    return np.asarray(a, dtype), np.asarray(b, dtype)
+
+
+def mod(x1, x2):
+    """x1 - floor(x1 / x2) x2 (the sign of x2);  d/dx1 = 1, d/dx2 = -floor(x1 / x2)."""
+    a, b = _operands(x1, x2)
+    if np.asarray(a).dtype == bool and np.asarray(b).dtype == bool:
+        a, b = np.asarray(a, "int32"), np.asarray(b, "int32")
+    return record(np.mod(a, b), (x1, x2), _identity, lambda g: -g * np.floor_divide(a, b))
+
+
+def floor_divide(x1, x2):
+    """floor(x1 / x2). Not differentiable (TensorFlow gives no gradient)."""
+    a, b = _operands(x1, x2)
+    if np.asarray(a).dtype.kind == "f" or np.asarray(b).dtype.kind == "f":
+        return Tensor(np.floor(np.divide(a, b)))
+    return Tensor(np.floor_divide(a, b))
+
+
+def logaddexp(x1, x2):
+    """log(e**x1 + e**x2), computed as max(x1, x2) + log1p(e**-|x1 - x2|);
+    d/dx1 = sigmoid(x1 - x2), d/dx2 = sigmoid(x2 - x1).
+
+    At a tie TensorFlow's chain rule through max and |.| gives d/dx1 = 1, d/dx2 = 0 (not 1/2);
+    the same terms are written out here: [x1 >= x2] - sign(x1 - x2) e**-|d| / (1 + e**-|d|).
+    """
+    return _logaddexp(x1, x2, 1.0)
+
+
+def logaddexp2(x1, x2):
+    """log2(2**x1 + 2**x2) = max(x1, x2) + log1p(2**-|x1 - x2|) / ln 2;  the derivatives of
+    logaddexp, with 2**-|d| in place of e**-|d| (and the same rule at ties)."""
+    return _logaddexp(x1, x2, np.log(2))
+
+
+def _logaddexp(x1, x2, ln_base):
+    a, b = _float_operands(x1, x2)
+    ln_base = a.dtype.type(ln_base)
+    d = a - b
+    e = np.exp(-np.abs(d) * ln_base)
+    first = np.greater_equal(a, b)
+    side = np.sign(d) * e / (1 + e)  # sign(d) sigmoid(-|d| ln base)
+    with np.errstate(invalid="ignore"):  # inf - inf: NaN, as in Keras
+        out = np.where(np.isnan(d), a + b, np.maximum(a, b) + np.log1p(e) / ln_base)
+    return record(out, (x1, x2), lambda g: g * (first - side), lambda g: g * (~first + side))
+
+
+def fmod(x1, x2):
+    """The remainder of truncated division, with the sign of x1: sign(x1) mod(|x1|, |x2|) as
+    Keras writes it;  d/dx1 = sign(x1)² (1, but 0 at x1 = 0),
+    d/dx2 = -sign(x1) sign(x2) floor(|x1| / |x2|)."""
+    a, b = _operands(x1, x2)
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype == bool and b.dtype == bool:
+        a, b = a.astype("int32"), b.astype("int32")
+    return record(np.fmod(a, b), (x1, x2), lambda g: g * np.sign(a) * np.sign(a),
+                  lambda g: -g * np.sign(a) * np.sign(b) * np.floor_divide(np.abs(a), np.abs(b)))
+
+
+def heaviside(x1, x2):
+    """0 where x1 < 0, 1 where x1 > 0, x2 where x1 = 0 (integers become floatx)."""
+    a, b = value_of(x1), value_of(x2)
+    dtype = np.dtype(dtypes.result_type(getattr(a, "dtype", type(a)), getattr(b, "dtype", type(b))))
+    if dtype.kind in "iub":
+        dtype = np.dtype("float64" if dtype == np.int64 else backend.floatx())
+    return Tensor(np.heaviside(np.asarray(a, dtype), np.asarray(b, dtype)))
+
+
+def hypot(x1, x2):
+    """sqrt(x1**2 + x2**2) without overflow;  d/dx1 = x1 / hypot, d/dx2 = x2 / hypot."""
+    a, b = _float_operands(x1, x2)
+    out = np.hypot(a, b)
+    return record(out, (x1, x2), lambda g: g * a / out, lambda g: g * b / out)
+
+
+def deg2rad(x):
+    """x π / 180;  d/dx = π / 180."""
+    a = _floats(x, int64="float64")
+    scale = a.dtype.type(np.pi) / a.dtype.type(180)
+    return record(a * scale, (x,), lambda g: g * scale)
+
+
+def rad2deg(x):
+    """x 180 / π;  d/dx = 180 / π."""
+    a = _floats(x, int64="float64")
+    scale = a.dtype.type(180) / a.dtype.type(np.pi)
+    return record(a * scale, (x,), lambda g: g * scale)
+
+
+def signbit(x):
+    """True where the sign bit is set (negative numbers and -0.0)."""
+    return Tensor(np.signbit(value_of(x)))
+
+
+def isposinf(x):
+    return Tensor(np.isposinf(value_of(x)))
+
+
+def isneginf(x):
+    return Tensor(np.isneginf(value_of(x)))
+
+
+# --- more reductions and scans -------------------------------------------------------------
+
+_PROD_DTYPES = {np.dtype(small): np.dtype(wide) for small, wide in [
+    ("bool", "int32"), ("int8", "int32"), ("int16", "int32"), ("uint8", "uint32"),
+    ("uint16", "uint32")]}
+
+
+def _axes(axis, ndim):
+    """``axis`` (None, an int, a tuple or list) as a sorted list of non-negative axes."""
+    if axis is None:
+        return list(range(ndim))
+    return sorted({ax % ndim for ax in (axis if isinstance(axis, list | tuple) else (axis,))})
+
+
+def _product_of_others(a, axis):
+    """For each element, the product of the other elements in its reduction group: left and
+    right exclusive cumulative products, so zeros need no division (TensorFlow's ProdGrad)."""
+    reduced = _axes(axis, a.ndim)
+    kept = [i for i in range(a.ndim) if i not in reduced]
+    moved = np.transpose(a, kept + reduced)
+    n = int(np.prod([a.shape[i] for i in reduced]))
+    flat = moved.reshape(moved.shape[:len(kept)] + (n,))
+    ones = np.ones_like(flat[..., :1])
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], -1), -1)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], -1), -1), -1)
+    return np.transpose((left * right).reshape(moved.shape), np.argsort(kept + reduced))
+
+
+def prod(x, axis=None, keepdims=False, dtype=None):
+    """Π x over ``axis``;  d/dx_i = the product of the other elements (exact where x_i = 0)."""
+    a = np.asarray(value_of(x))
+    if dtype is None:  # as Keras: small integers and bools multiply in 32 bits
+        a = a.astype(_PROD_DTYPES.get(a.dtype, a.dtype))
+    axis = _axis(axis)
+    out = np.multiply.reduce(a, axis=axis, dtype=a.dtype, keepdims=keepdims)
+    return record(out, (x,),
+                  lambda g: _restore(g, a.shape, axis, keepdims) * _product_of_others(a, axis))
+
+
+def var(x, axis=None, keepdims=False):
+    """mean((x - mean(x))**2) over ``axis``;  d/dx_i = 2 (x_i - mean) / n."""
+    a = np.asarray(value_of(x))
+    result = dtypes.result_type(a.dtype, float)
+    a = a.astype(dtypes.result_type(a.dtype, "float32"))
+    axis = _axis(axis)
+    centered = a - np.mean(a, axis=axis, keepdims=True)
+    n = a.size // builtins.max(np.mean(a, axis=axis).size, 1)
+    out = np.mean(np.square(centered), axis=axis, keepdims=keepdims).astype(result)
+    return record(out, (x,), lambda g: _restore(g, a.shape, axis, keepdims) * 2 * centered / n)
+
+
+def std(x, axis=None, keepdims=False):
+    """sqrt(var(x));  d/dx_i = (x_i - mean) / (n std)."""
+    a = _floats(x)
+    axis = _axis(axis)
+    centered = a - np.mean(a, axis=axis, keepdims=True)
+    n = a.size // builtins.max(np.mean(a, axis=axis).size, 1)
+    out = np.sqrt(np.mean(np.square(centered), axis=axis, keepdims=True))
+    result = out if keepdims else np.squeeze(out, axis=axis)
+    return record(result, (x,),
+                  lambda g: _restore(g, a.shape, axis, keepdims) * centered / (n * out))
+
+
+def _scan_input(x, axis, dtype):
+    a = np.asarray(value_of(x))
+    a = a.astype(dtype or ("int32" if a.dtype == bool else a.dtype))
+    return (a.reshape(-1), 0) if axis is None else (a, axis)
+
+
+def _reverse_cumsum(g, axis):
+    return np.flip(np.cumsum(np.flip(g, axis), axis, dtype=g.dtype), axis)
+
+
+def cumsum(x, axis=None, dtype=None):
+    """Running sums along ``axis`` (flattened if None);  d/dx_i = Σ_{j >= i} g_j."""
+    shape = np.shape(value_of(x))
+    a, ax = _scan_input(x, axis, dtype)
+    return record(np.cumsum(a, ax, dtype=a.dtype), (x,),
+                  lambda g: _reverse_cumsum(g, ax).reshape(shape))
+
+
+def cumprod(x, axis=None, dtype=None):
+    """Running products;  d/dx_i = Σ_{j >= i} g_j out_j / x_i (0 where x_i = 0, as TF)."""
+    shape = np.shape(value_of(x))
+    a, ax = _scan_input(x, axis, dtype)
+    out = np.cumprod(a, ax, dtype=a.dtype)
+
+    def d_x(g):
+        total = _reverse_cumsum(g * out, ax)
+        return np.divide(total, a, out=np.zeros_like(total), where=a != 0).reshape(shape)
+
+    return record(out, (x,), d_x)
+
+
+def average(x, axis=None, weights=None):
+    """Σ w x / Σ w over ``axis`` (the mean without weights); 1-D weights along ``axis`` of a
+    larger x weight that axis. Written with sum, multiply and divide, which carry the gradient."""
+    a = _floats(x)
+    if a.dtype != np.asarray(value_of(x)).dtype:
+        x = a
+    if weights is None:
+        return mean(x, axis=axis)
+    if axis is not None and np.ndim(value_of(weights)) != a.ndim:  # weights along ``axis``
+        w = reshape(weights, [-1 if i == axis % a.ndim else 1 for i in range(a.ndim)])
+        return divide(sum(multiply(x, w), axis=axis), sum(weights))
+    return divide(sum(multiply(x, weights), axis=axis), sum(weights, axis=axis))
+
+
+def diff(a, n=1, axis=-1):
+    """The n-th difference along ``axis``: x[1:] - x[:-1], n times (not-equal for booleans)."""
+    x = a
+    ndim = np.ndim(value_of(x))
+    if n == 0:
+        return copy(a)
+    if n < 0:
+        raise ValueError(f"Order `n` must be non-negative. Received n={n}")
+    if ndim == 0:
+        raise ValueError("`diff` requires input that is at least one dimensional.")
+    head = (slice(None),) * (axis % ndim)
+    for _ in range(n):
+        later, earlier = getitem(x, head + (slice(1, None),)), getitem(x, head + (slice(None, -1),))
+        is_bool = np.asarray(value_of(x)).dtype == bool
+        x = not_equal(later, earlier) if is_bool else subtract(later, earlier)
+    return x
+
+
+def select(condlist, choicelist, default=0):
+    """choicelist[i] where condlist[i] holds (the first that does), else ``default``;
+    each gradient follows the choice made."""
+    out = default
+    for condition, choice in reversed(list(zip(condlist, choicelist, strict=True))):
+        out = where(condition, choice, out)
+    return out
+
+
+def nonzero(x):
+    """The indices of the nonzero entries, one int32 array per axis."""
+    return [Tensor(i.astype("int32")) for i in np.nonzero(value_of(x))]
+
+
+def ptp(x, axis=None, keepdims=False):
+    """max - min over ``axis`` (the gradient as in max and min: shared among ties)."""
+    return subtract(max(x, axis=axis, keepdims=keepdims), min(x, axis=axis, keepdims=keepdims))
+
+
+def inner(x1, x2):
+    """Σ over the last axes of x1 and x2 of their products (a plain product for a scalar)."""
+    x1, x2 = _in_common_dtype([x1, x2])
+    if np.ndim(value_of(x1)) == 0 or np.ndim(value_of(x2)) == 0:
+        return multiply(x1, x2)
+    return _as_dtype_of(tensordot(x1, x2, ([-1], [-1])), x1)
+
+
+def vdot(x1, x2):
+    """Σ x1 x2 over all elements (both flattened)."""
+    x1, x2 = _in_common_dtype([x1, x2])
+    return _as_dtype_of(tensordot(ravel(x1), ravel(x2), 1), x1)
+
+
+def _as_dtype_of(out, x):
+    """``out`` in the dtype of ``x`` (einsum sums int8 in int32; inner and vdot do not)."""
+    dtype = np.asarray(value_of(x)).dtype
+    return out if out.dtype == dtype else cast(out, dtype)
+
+
+def nansum(x, axis=None, keepdims=False):
+    """Σ x over ``axis``, NaNs counted as 0 (and given no gradient)."""
+    a = np.asarray(value_of(x))
+    clean = where(np.isnan(a), a.dtype.type(0), x) if a.dtype.kind == "f" else x
+    return sum(clean, axis=axis, keepdims=keepdims)
+
+
+def nanmean(x, axis=None, keepdims=False):
+    """The mean of the non-NaN entries over ``axis`` (NaN where there are none)."""
+    a = np.asarray(value_of(x))
+    if a.dtype.kind != "f":
+        return mean(x, axis=axis, keepdims=keepdims)
+    count = np.sum(~np.isnan(a), axis=_axis(axis), keepdims=keepdims).astype(a.dtype)
+    with np.errstate(invalid="ignore"):  # 0 / 0 where every entry is NaN: NaN, as Keras
+        return divide(nansum(x, axis=axis, keepdims=keepdims), count)
+
+
+def _nan_extreme(reduce, fill, x, axis, keepdims):
+    """max/min ignoring NaNs (NaN where every entry is NaN); the gradient as in max/min."""
+    a = np.asarray(value_of(x))
+    if a.dtype.kind != "f":
+        return reduce(x, axis=axis, keepdims=keepdims)
+    missing = np.isnan(a)
+    out = reduce(where(missing, a.dtype.type(fill), x), axis=axis, keepdims=keepdims)
+    empty = np.all(missing, axis=_axis(axis), keepdims=keepdims)
+    return where(empty, a.dtype.type(np.nan), out) if empty.any() else out
+
+
+def nanmax(x, axis=None, keepdims=False):
+    if np.asarray(value_of(x)).dtype == bool:
+        return any(x, axis=axis, keepdims=keepdims)
+    return _nan_extreme(max, -np.inf, x, axis, keepdims)
+
+
+def nanmin(x, axis=None, keepdims=False):
+    if np.asarray(value_of(x)).dtype == bool:
+        return all(x, axis=axis, keepdims=keepdims)
+    return _nan_extreme(min, np.inf, x, axis, keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    return Tensor(np.all(value_of(x), axis=_axis(axis), keepdims=keepdims))
+
+
+def any(x, axis=None, keepdims=False):
+    return Tensor(np.any(value_of(x), axis=_axis(axis), keepdims=keepdims))
+
+
+def count_nonzero(x, axis=None):
+    return Tensor(np.asarray(np.count_nonzero(value_of(x), axis=_axis(axis)), "int32"))
+
+
+def argsort(x, axis=-1):
+    """The indices that sort ``x`` (ties in their original order), as int32."""
+    a = np.asarray(value_of(x))
+    if a.ndim == 0:
+        return Tensor(np.zeros(1, "int32"))
+    return Tensor(np.argsort(a, axis=axis, kind="stable").astype("int32"))
+
+
+def sort(x, axis=-1):
+    """``x`` sorted along ``axis``;  each gradient goes back to the place its value came from."""
+    a = np.asarray(value_of(x))
+    if axis is None:
+        return sort(reshape(x, (-1,)), 0)
+    order = np.argsort(a, axis=axis, kind="stable")
+
+    def d_x(g):
+        out = np.zeros_like(g)
+        np.put_along_axis(out, order, g, axis=axis)
+        return out
+
+    return record(np.take_along_axis(a, order, axis=axis), (x,), d_x)
+
+
+# --- more shapes and indexing ----------------------------------------------------------------
+
+
+def ravel(x):
+    return reshape(x, (-1,))
+
+
+def ndim(x):
+    return np.ndim(value_of(x))
+
+
+def size(x):
+    return Tensor(np.asarray(np.size(value_of(x)), "int32"))
+
+
+def copy(x):
+    """The same values in a new array;  d/dx = 1."""
+    return record(np.array(value_of(x)), (x,), _identity)
+
+
+def append(x1, x2, axis=None):
+    """x2 after x1 along ``axis`` (both flattened if None)."""
+    x1, x2 = _in_common_dtype([x1, x2])
+    if axis is None:
+        return concatenate([ravel(x1), ravel(x2)], axis=0)
+    return concatenate([x1, x2], axis=axis)
+
+
+def hstack(xs):
+    xs = _in_common_dtype(xs)
+    return concatenate(xs, axis=0 if np.ndim(value_of(xs[0])) == 1 else 1)
+
+
+def vstack(xs):
+    return concatenate(_in_common_dtype(xs), axis=0)
+
+
+def dstack(xs):
+    """Stack along the third axis (1-D and 2-D inputs get axes of size 1 first, as NumPy)."""
+    xs = _in_common_dtype(xs)
+    shaped = []
+    for x in xs:
+        n = np.ndim(value_of(x))
+        shaped.append(reshape(x, (1, -1, 1)) if n <= 1 else expand_dims(x, -1) if n == 2 else x)
+    return concatenate(shaped, axis=2)
+
+
+def _in_common_dtype(xs):
+    """``xs`` cast (on the tape) to Keras's common dtype, where they differ."""
+    kinds = [np.asarray(value_of(x)).dtype for x in xs]
+    common = dtypes.result_type(*kinds)
+    return [x if kind == common else cast(x, common) for x, kind in zip(xs, kinds, strict=True)]
+
+
+def unstack(x, num=None, axis=0):
+    """The slices of ``x`` along ``axis``, as a list;  slice i's gradient fills its own place."""
+    return [take(x, np.asarray(i), axis=axis) for i in range(np.shape(value_of(x))[axis])]
+
+
+def tile(x, repeats):
+    """``x`` repeated ``repeats[i]`` times along axis i;  the gradient sums the copies."""
+    a = np.asarray(value_of(x))
+    reps = [repeats] if isinstance(repeats, int) else [int(r) for r in repeats]
+    reps = [1] * (a.ndim - len(reps)) + reps
+    shape = (1,) * (len(reps) - a.ndim) + a.shape
+
+    def d_x(g):  # (r0 * s0, r1 * s1, ...) -> (r0, s0, r1, s1, ...), summed over the r axes
+        split = g.reshape([n for pair in zip(reps, shape, strict=True) for n in pair])
+        return split.sum(axis=tuple(range(0, 2 * len(reps), 2))).reshape(a.shape)
+
+    return record(np.tile(a, reps), (x,), d_x)
+
+
+def repeat(x, repeats, axis=None):
+    """Each element repeated ``repeats`` times along ``axis`` (flattened if None);
+    the gradient adds up each element's copies."""
+    a = np.asarray(value_of(x))
+    flat = a.reshape(-1) if axis is None else a
+    ax = 0 if axis is None else axis % a.ndim
+    source = np.repeat(np.arange(flat.shape[ax]), value_of(repeats))  # output i copies source[i]
+
+    def d_x(g):
+        out = np.zeros(np.moveaxis(flat, ax, 0).shape, g.dtype)
+        np.add.at(out, source, np.moveaxis(g, ax, 0))
+        return np.moveaxis(out, 0, ax).reshape(a.shape)
+
+    return record(np.repeat(flat, value_of(repeats), axis=ax), (x,), d_x)
+
+
+def flip(x, axis=None):
+    """Reverse the order along ``axis``;  the gradient is flipped back."""
+    a = value_of(x)
+    axis = _axis(axis)
+    return record(np.flip(a, axis), (x,), lambda g: np.flip(g, axis))
+
+
+def fliplr(x):
+    return flip(x, 1)
+
+
+def flipud(x):
+    return flip(x, 0)
+
+
+def rot90(array, k=1, axes=(0, 1)):
+    """Rotate by 90° k times in the plane of ``axes``;  the gradient is rotated back."""
+    a = np.asarray(value_of(array))
+    if a.ndim < 2:
+        raise ValueError(f"Input array must have at least 2 dimensions. "
+                         f"Received: array.ndim={a.ndim}")
+    return record(np.rot90(a, k, axes).copy(), (array,), lambda g: np.rot90(g, -k, axes))
+
+
+def roll(x, shift, axis=None):
+    """Shift elements cyclically;  the gradient is rolled back by -shift."""
+    a = value_of(x)
+    axis = _axis(axis)
+    back = np.negative(shift)
+    return record(np.roll(a, shift, axis), (x,), lambda g: np.roll(g, back, axis))
+
+
+def split(x, indices_or_sections, axis=0):
+    """Cut ``x`` into equal pieces (or at the given indices) along ``axis``;  piece i's
+    gradient fills its own slice."""
+    a = np.asarray(value_of(x))
+    return _pieces(x, a, np.split(a, indices_or_sections, axis=axis), axis)
+
+
+def array_split(x, indices_or_sections, axis=0):
+    """Cut ``x`` into ``indices_or_sections`` pieces that may differ in size by one (the first
+    ones larger), as Keras."""
+    a = np.asarray(value_of(x))
+    return _pieces(x, a, np.array_split(a, indices_or_sections, axis=axis), axis)
+
+
+def _pieces(x, a, pieces, axis):
+    starts = np.cumsum([0] + [p.shape[axis] for p in pieces])
+    outputs = []
+    for i, piece in enumerate(pieces):
+        def d_x(g, start=starts[i], stop=starts[i + 1]):
+            out = np.zeros(a.shape, g.dtype)
+            out[(slice(None),) * (axis % a.ndim) + (slice(start, stop),)] = g
+            return out
+        outputs.append(record(piece, (x,), d_x))
+    return outputs
+
+
+def hsplit(x, indices_or_sections):
+    return split(x, indices_or_sections, axis=0 if np.ndim(value_of(x)) == 1 else 1)
+
+
+def vsplit(x, indices_or_sections):
+    return split(x, indices_or_sections, axis=0)
+
+
+def swapaxes(x, axis1, axis2):
+    """Exchange two axes;  the gradient swaps them back."""
+    return record(np.swapaxes(value_of(x), axis1, axis2), (x,),
+                  lambda g: np.swapaxes(g, axis1, axis2))
+
+
+def moveaxis(x, source, destination):
+    """Move axes to new positions;  the gradient moves them back."""
+    return record(np.moveaxis(value_of(x), source, destination), (x,),
+                  lambda g: np.moveaxis(g, destination, source))
+
+
+def broadcast_to(x, shape):
+    """``x`` stretched to ``shape``;  the tape sums the gradient back over the stretched axes."""
+    return record(np.broadcast_to(value_of(x), shape).copy(), (x,), _identity)
+
+
+def tril(x, k=0):
+    """The lower triangle (of the last two axes);  the gradient keeps the same triangle."""
+    return record(np.tril(value_of(x), k), (x,), lambda g: np.tril(g, k))
+
+
+def triu(x, k=0):
+    """The upper triangle (of the last two axes);  the gradient keeps the same triangle."""
+    return record(np.triu(value_of(x), k), (x,), lambda g: np.triu(g, k))
+
+
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    """The (offset) diagonal of the axis1 x axis2 matrices, as a new last axis;
+    the gradient goes back onto that diagonal, zero elsewhere."""
+    a = np.asarray(value_of(x))
+
+    def d_x(g):
+        moved = np.zeros(np.moveaxis(a, (axis1, axis2), (-2, -1)).shape, g.dtype)
+        rows = np.arange(g.shape[-1]) + builtins.max(-offset, 0)
+        moved[..., rows, rows + offset] = g
+        return np.moveaxis(moved, (-2, -1), (axis1, axis2))
+
+    return record(np.diagonal(a, offset, axis1, axis2).copy(), (x,), d_x)
+
+
+def diag(x, k=0):
+    """A 1-D ``x`` put on the k-th diagonal of a square matrix, or the k-th diagonal of a
+    matrix;  the gradient reads (or writes) the same diagonal."""
+    a = np.asarray(value_of(x))
+    if a.ndim == 2:
+        return diagonal(x, k)
+    if a.ndim != 1:
+        raise ValueError(f"`x` must be 1d or 2d. Received: x.shape={a.shape}")
+    return record(np.diag(a, k), (x,), lambda g: np.diagonal(g, k).copy())
+
+
+def trace(x, offset=0, axis1=0, axis2=1):
+    """The sum of the (offset) diagonal;  d/dx = 1 on that diagonal, 0 elsewhere."""
+    a = np.asarray(value_of(x))
+    if a.dtype in _PROD_DTYPES:  # as Keras: small integers and bools sum in 32 bits
+        x = a.astype(_PROD_DTYPES[a.dtype])
+    return sum(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+def outer(x1, x2):
+    """out[i, j] = x1[i] x2[j] (both flattened): a column times a row."""
+    return multiply(reshape(x1, (-1, 1)), reshape(x2, (1, -1)))
+
+
+def einsum(subscripts, *operands, **kwargs):
+    """Einstein summation;  the gradient of operand i is the einsum of the output gradient with
+    the other operands, into operand i's subscripts. Letters only operand i has (summed away in
+    the forward pass) are broadcast back; a letter repeated within operand i ("ii->i", a
+    diagonal) gets a fresh letter tied to it by an identity matrix, so the gradient lands on the
+    diagonal. (``kwargs`` such as ``optimize`` are accepted and ignored.)"""
+    values = [np.asarray(value_of(x)) for x in operands]
+    dtype = np.dtype(dtypes.result_type(*[v.dtype for v in values]))
+    if dtype == np.int8:
+        dtype = np.dtype("int32")  # as Keras
+    values = [v.astype(dtype, copy=False) for v in values]
+    subscripts = subscripts.replace(" ", "")
+    inputs, _, output = subscripts.partition("->")
+    terms = inputs.split(",")
+    if "->" not in subscripts:  # implicit output: the letters used once, in alphabetical order
+        letters = inputs.replace(",", "").replace(".", "")
+        output = ("..." if "..." in inputs else "") + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1))
+    out = np.einsum(subscripts, *values)
+
+    def backward(i):
+        term, x = terms[i], values[i]
+        fresh = (c for c in _LETTERS if c not in subscripts)
+        renamed, ties = "", []  # "ii" becomes "iA", tied by the identity "iA"
+        for c in term:
+            if c != "." and c in renamed:
+                ties.append(c + next(fresh))
+                c = ties[-1][1]
+            renamed += c
+        eyes = [np.eye(x.shape[_letter_axis(term, tie[0], x.ndim)], dtype=x.dtype)
+                for tie in ties]
+        others = terms[:i] + terms[i + 1:]
+        known = set(output + "".join(others + ties))
+        reduced = "".join(c for c in renamed if c in known or c == ".")
+        missing = "".join(c for c in renamed if c not in known and c != ".")
+        sizes = [x.shape[_letter_axis(renamed, c, x.ndim)] for c in missing]
+        spec = ",".join([output, *others, *ties]) + "->" + reduced
+
+        def d_x(g):
+            grad = np.einsum(spec, g, *values[:i], *values[i + 1:], *eyes)
+            if missing:  # broadcast back over the letters summed away in the forward pass
+                grad = np.einsum(f"{reduced},{missing}->{renamed}", grad, np.ones(sizes, g.dtype))
+            return grad
+
+        return d_x
+
+    return record(out, tuple(operands), *[backward(i) for i in range(len(values))])
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _letter_axis(term, letter, ndim):
+    """The axis that ``letter`` labels in an operand of rank ``ndim`` (``term`` may hold ...)."""
+    if "..." not in term:
+        return term.index(letter)
+    head, tail = term.split("...")
+    return head.index(letter) if letter in head else ndim - len(tail) + tail.index(letter)
+
+
+def tensordot(x1, x2, axes=2):
+    """Sum of products over ``axes`` (an int N: the last N of x1 with the first N of x2; or two
+    lists), written as an einsum, whose gradient it reuses."""
+    n1, n2 = np.ndim(value_of(x1)), np.ndim(value_of(x2))
+    if isinstance(axes, int):
+        axes = (list(range(n1 - axes, n1)), list(range(axes)))
+    first, second = ([a] if isinstance(a, int) else list(a) for a in axes)
+    letters = iter(_LETTERS)
+    s1 = [next(letters) for _ in range(n1)]
+    s2 = [next(letters) for _ in range(n2)]
+    for i, j in zip(first, second, strict=True):
+        s2[j % n2] = s1[i % n1]
+    contracted = {s1[i % n1] for i in first}
+    out = [c for c in s1 + s2 if c not in contracted]
+    return einsum(f"{''.join(s1)},{''.join(s2)}->{''.join(out)}", x1, x2)
+
+
+def take_along_axis(x, indices, axis=None):
+    """out[..., i, ...] = x[..., indices[..., i, ...], ...] along ``axis`` (flattened if None);
+    the gradient is scattered back (added where an index repeats)."""
+    a = np.asarray(value_of(x))
+    idx = np.asarray(value_of(indices)).astype(np.int64)
+    flat = a.reshape(-1) if axis is None else a
+    ax = 0 if axis is None else axis % a.ndim
+    idx = np.where(idx < 0, idx + flat.shape[ax], idx)
+    shape = list(np.broadcast_shapes(
+        flat.shape[:ax] + (1,) + flat.shape[ax + 1:], idx.shape[:ax] + (1,) + idx.shape[ax + 1:]))
+    shape[ax] = idx.shape[ax]
+    idx = np.broadcast_to(idx, shape)
+    source = np.broadcast_to(flat, shape[:ax] + [flat.shape[ax]] + shape[ax + 1:])
+
+    def d_x(g):
+        grid = list(np.indices(g.shape, sparse=True))
+        grid = [k if flat.shape[d] == g.shape[d] else np.zeros_like(k)
+                for d, k in enumerate(grid)]
+        grid[ax] = idx
+        out = np.zeros(flat.shape, g.dtype)
+        np.add.at(out, tuple(grid), g)
+        return out.reshape(a.shape)
+
+    return record(np.take_along_axis(source, idx, axis=ax), (x,), d_x)
+
+
+def pad(x, pad_width, mode="constant", constant_values=None):
+    """``x`` with ``pad_width`` (before, after) entries added on each axis ("constant", "reflect"
+    or "symmetric", as TensorFlow);  every output element's gradient goes back to the input
+    element it copies: padding an array of positions the same way says which one that is."""
+    if constant_values is not None and mode != "constant":
+        raise ValueError("Argument `constant_values` can only be provided when "
+                         f"`mode == 'constant'`. Received: mode={mode}")
+    if mode not in ("constant", "reflect", "symmetric"):
+        raise ValueError(f"`mode` must be one of 'constant', 'reflect' or 'symmetric' "
+                         f"(as Keras with TensorFlow). Received: mode={mode}")
+    a = np.asarray(value_of(x))
+    width = np.broadcast_to(np.asarray(value_of(pad_width), "int64"), (a.ndim, 2))
+    if mode == "constant":
+        out = np.pad(a, width, constant_values=0 if constant_values is None
+                     else value_of(constant_values))
+        positions = np.pad(np.arange(a.size).reshape(a.shape), width, constant_values=-1)
+    else:
+        out = np.pad(a, width, mode=mode)
+        positions = np.pad(np.arange(a.size).reshape(a.shape), width, mode=mode)
+    used = positions >= 0
+
+    def d_x(g):
+        flat = np.bincount(positions[used], weights=g[used], minlength=a.size)
+        return flat.astype(g.dtype).reshape(a.shape)
+
+    return record(out, (x,), d_x)
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """NaN -> ``nan``, +inf -> ``posinf`` (the dtype's max), -inf -> ``neginf`` (its min);
+    the gradient passes where x was finite and is 0 where a value was replaced."""
+    a = np.asarray(value_of(x))
+    if a.dtype.kind != "f":
+        return record(a, (x,), _identity)
+    finite = np.isfinite(a)
+    out = np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+    return record(out, (x,), lambda g: np.where(finite, g, 0))
+
+
+# --- predicates and logic (not differentiable) ---------------------------------------------
+
+
+def isnan(x):
+    return Tensor(np.isnan(value_of(x)))
+
+
+def isinf(x):
+    return Tensor(np.isinf(value_of(x)))
+
+
+def isfinite(x):
+    return Tensor(np.isfinite(value_of(x)))
+
+
+def logical_and(x1, x2):
+    return Tensor(np.logical_and(value_of(x1), value_of(x2)))
+
+
+def logical_or(x1, x2):
+    return Tensor(np.logical_or(value_of(x1), value_of(x2)))
+
+
+def logical_xor(x1, x2):
+    return Tensor(np.logical_xor(value_of(x1), value_of(x2)))
+
+
+def logical_not(x):
+    return Tensor(np.logical_not(value_of(x)))
+
+
+# --- quantiles (sort, then read off and interpolate: gradients flow through both) ----------
+
+
+def quantile(x, q, axis=None, method="linear", keepdims=False):
+    """The q-th quantile(s) over ``axis``: sort, then read the value at position (n - 1) q
+    ("linear" interpolates between its neighbours; "lower", "higher", "nearest", "midpoint" as
+    NumPy). The gradient goes back through the interpolation and the sort to the elements read.
+    Several q give a leading axis, as in Keras; a NaN in a group gives NaN."""
+    if method not in ("linear", "lower", "higher", "nearest", "midpoint"):
+        raise ValueError(f"Invalid `method`: {method!r}")
+    a = _floats(x)
+    if a.dtype != np.asarray(value_of(x)).dtype:
+        x = a  # integers: the quantile of their float values (no gradient to give)
+    qs = np.asarray(value_of(q), np.float64)
+    axes = list(range(a.ndim)) if axis is None else _axes(axis, a.ndim)
+    others = [i for i in range(a.ndim) if i not in axes]
+    grouped = reshape(transpose(x, others + axes), [a.shape[i] for i in others] + [-1])
+    ordered = sort(grouped, axis=-1)
+    n = builtins.max(ordered.shape[-1], 1)
+    position = (n - 1) * qs
+
+    def at(index):  # the sorted values at ``index`` (same shape as q), along the last axis
+        return take(ordered, np.clip(index, 0, n - 1).astype(np.int64), axis=-1)
+
+    if method == "linear":  # TensorFlow's form: the upper neighbour's weight is 1 - fraction
+        upper = np.clip(np.ceil(position), 0, n - 1)
+        lower = np.maximum(upper - 1, 0)
+        upper = np.minimum(lower + 1, n - 1)
+        fraction = (upper - position).astype(a.dtype)
+        out = add(multiply(at(upper), 1 - fraction), multiply(at(lower), fraction))
+    elif method == "midpoint":
+        out = multiply(add(at(np.floor(position)), at(np.ceil(position))), a.dtype.type(0.5))
+    else:
+        out = at({"lower": np.floor, "higher": np.ceil, "nearest": np.round}[method](position))
+    missing = np.any(np.isnan(a), axis=tuple(axes)).reshape(
+        [a.shape[i] for i in others] + [1] * qs.ndim)
+    if missing.any():
+        out = where(missing, a.dtype.type(np.nan), out)
+    if keepdims:
+        out = reshape(out, [1 if i in axes else a.shape[i] for i in range(a.ndim)]
+                      + list(qs.shape))
+    if qs.ndim and np.ndim(out) >= 2:  # the q axes first
+        out = moveaxis(out, list(range(-qs.ndim, 0)), list(range(qs.ndim)))
+    return out
+
+
+def median(x, axis=None, keepdims=False):
+    """The middle value over ``axis`` (the mean of the two middle ones for even counts)."""
+    return quantile(x, 0.5, axis=axis, keepdims=keepdims)
