@@ -8,13 +8,10 @@ SGD, 5e-5 Adam, as in test_training_parity.py), the log names and their order, e
 and dict, ``metrics_names``, the progress-bar text, errors, and ``.keras`` files both ways.
 """
 
-import io
-import re
-from contextlib import redirect_stdout
-
 import keras
 import numpy as np
 import pytest
+from test_training_parity import captured  # the progress bar with its clock frozen
 
 import minikeras as mk
 
@@ -151,31 +148,6 @@ def test_sample_weight_per_output():
                                    batch_size=16, epochs=2, shuffle=False, verbose=0).history)
     assert_logs_close(*histories)
     assert_weights_close(k, m, SGD_ATOL)
-
-
-class _Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def time(self):
-        self.now += 0.001
-        return self.now
-
-
-TIMING = re.compile(r"\d+(\.\d+)?(ms|us|s)(/step)?")
-
-
-def captured(run, monkeypatch):
-    import keras.src.utils.progbar as keras_progbar
-
-    import minikeras.utils.progbar as mk_progbar
-
-    monkeypatch.setattr(keras_progbar, "time", _Clock())
-    monkeypatch.setattr(mk_progbar, "time", _Clock())
-    out = io.StringIO()
-    with redirect_stdout(out):
-        run()
-    return TIMING.sub("<t>", out.getvalue())
 
 
 @pytest.mark.parametrize("verbose", [1, 2])
