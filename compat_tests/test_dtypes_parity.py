@@ -91,3 +91,14 @@ def test_sum_dtype_and_value(dtype):
         result = minikeras.ops.sum(x, axis=axis)
         assert result.dtype == expected.dtype.name, axis
         np.testing.assert_array_equal(np.asarray(result), np.asarray(expected))
+
+
+@pytest.mark.parametrize("op", ["sqrt", "exp", "log", "log1p"])
+@pytest.mark.parametrize("dtype", ["bool", "int8", "int32", "int64", "uint8", "float16",
+                                   "float32", "float64"])
+def test_float_math_on_integers_gives_floatx(op, dtype):
+    x = np.array([1, 2], dtype=dtype)
+    expected = getattr(keras.ops, op)(x)
+    result = getattr(minikeras.ops, op)(x)
+    assert result.dtype == expected.dtype.name
+    np.testing.assert_allclose(np.asarray(result), np.asarray(expected), rtol=1e-3)

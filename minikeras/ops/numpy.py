@@ -78,25 +78,25 @@ def square(x):
 
 def sqrt(x):
     """sqrt(x);  d/dx = 1 / (2 sqrt(x))."""
-    out = np.sqrt(value_of(x))
+    out = np.sqrt(_floats(x))
     return record(out, (x,), lambda g: g * 0.5 / out)
 
 
 def exp(x):
     """e**x;  d/dx = e**x."""
-    out = np.exp(value_of(x))
+    out = np.exp(_floats(x))
     return record(out, (x,), lambda g: g * out)
 
 
 def log(x):
     """ln(x);  d/dx = 1 / x."""
-    a = value_of(x)
+    a = _floats(x)
     return record(np.log(a), (x,), lambda g: g / a)
 
 
 def log1p(x):
     """ln(1 + x), exact for small x;  d/dx = 1 / (1 + x)."""
-    a = value_of(x)
+    a = _floats(x)
     return record(np.log1p(a), (x,), lambda g: g / (1 + a))
 
 
