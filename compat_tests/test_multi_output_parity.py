@@ -11,7 +11,7 @@ and dict, ``metrics_names``, the progress-bar text, errors, and ``.keras`` files
 import keras
 import numpy as np
 import pytest
-from test_training_parity import captured  # the progress bar with its clock frozen
+from test_training_parity import assert_weights_close, captured
 
 import minikeras as mk
 
@@ -41,11 +41,6 @@ def twins(**kwargs):
     k, m = build(keras, **kwargs), build(mk, **kwargs)
     m.set_weights(k.get_weights())
     return k, m
-
-
-def assert_weights_close(k, m, atol):
-    for i, (a, b) in enumerate(zip(k.get_weights(), m.get_weights(), strict=True)):
-        np.testing.assert_allclose(b, a, rtol=0, atol=atol, err_msg=f"weight {i}")
 
 
 def assert_logs_close(theirs, ours):

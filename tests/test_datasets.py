@@ -39,19 +39,6 @@ from minikeras.datasets import (
 from minikeras.datasets.npz_utils import load_npz
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    return tmp_path / "keras_home"
-
-
-@pytest.fixture
-def server(tmp_path):
-    folder = tmp_path / "server"
-    folder.mkdir()
-    return folder
-
-
 def assert_same(actual, expected):
     assert actual.dtype == expected.dtype and actual.shape == expected.shape
     np.testing.assert_array_equal(actual, expected)

@@ -13,20 +13,6 @@ from dataset_fakes import write_tar
 from minikeras.utils import file_utils, get_file
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    """An empty ``KERAS_HOME``."""
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    return tmp_path / "keras_home"
-
-
-@pytest.fixture
-def server(tmp_path):
-    folder = tmp_path / "server"
-    folder.mkdir()
-    return folder
-
-
 def publish(server, name, data):
     (server / name).write_bytes(data)
     return (server / name).as_uri()
