@@ -149,6 +149,13 @@ def flatten_targets(y, output_names, name="y_true"):
                      f"{name}: {shown}\ny_pred: {['*'] * len(output_names)}\n")
 
 
+def _aligned(y_true, y_pred, output_names):
+    """Targets and predictions as two lists in ``output_names`` order."""
+    if isinstance(y_pred, dict):
+        y_pred = [y_pred[name] for name in output_names]
+    return flatten_targets(y_true, output_names), y_pred
+
+
 def _per_output_weights(sample_weight, output_names):
     """One sample-weight array (or None) per output: a single array applies to every output."""
     if sample_weight is None or not isinstance(sample_weight, list | tuple | dict):
@@ -241,9 +248,7 @@ class MultiOutputCompileLoss:
                             for i, _, _ in self.losses]
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        y_true = flatten_targets(y_true, self.output_names)
-        if isinstance(y_pred, dict):
-            y_pred = [y_pred[name] for name in self.output_names]
+        y_true, y_pred = _aligned(y_true, y_pred, self.output_names)
         if self.losses is None:
             self.build(y_true, y_pred)
         sample_weights = _per_output_weights(sample_weight, self.output_names)
@@ -312,9 +317,7 @@ class MultiOutputCompileMetrics:
                 for metric in per_output or []]
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true = flatten_targets(y_true, self.output_names)
-        if isinstance(y_pred, dict):
-            y_pred = [y_pred[name] for name in self.output_names]
+        y_true, y_pred = _aligned(y_true, y_pred, self.output_names)
         if self._unweighted is None:
             self.build(y_true, y_pred)
         sample_weights = _per_output_weights(sample_weight, self.output_names)
