@@ -334,6 +334,18 @@ def captured(run, monkeypatch):
     return TIMING.sub("<t>", out.getvalue())
 
 
+VALUE = re.compile(r"(?<=: )-?\d+\.\d+(e[+-]\d+)?")  # a logged value, as "loss: 0.4500"
+
+
+def assert_same_bar(ours, theirs):
+    """The bars' text is equal, but a printed value may differ by one unit of its 4th decimal:
+    the two libraries' float32 results differ in their last bits, which round the other way
+    when a value sits on a rounding boundary (seen: val_loss 3.8016 against Keras's 3.8015)."""
+    assert VALUE.sub("<v>", ours) == VALUE.sub("<v>", theirs)
+    values = [[float(v.group(0)) for v in VALUE.finditer(text)] for text in (ours, theirs)]
+    np.testing.assert_allclose(values[0], values[1], rtol=1e-6, atol=1.01e-4)
+
+
 @pytest.mark.parametrize("verbose", [1, 2])
 @pytest.mark.parametrize("epochs", [1, 2])
 def test_progress_bar_text(verbose, epochs, monkeypatch):
@@ -346,8 +358,8 @@ def test_progress_bar_text(verbose, epochs, monkeypatch):
                 validation_split=0.2)
     text_k = captured(lambda: k.fit(x, y, **args), monkeypatch)
     text_m = captured(lambda: m.fit(x, y, **args), monkeypatch)
-    assert text_m == text_k
+    assert_same_bar(text_m, text_k)
     for call in (lambda model: model.evaluate(x, y, verbose=verbose),
                  lambda model: model.predict(x, verbose=verbose)):
-        assert captured(lambda c=call: c(m), monkeypatch) == captured(lambda c=call: c(k),
-                                                                      monkeypatch)
+        assert_same_bar(captured(lambda c=call: c(m), monkeypatch),
+                        captured(lambda c=call: c(k), monkeypatch))
