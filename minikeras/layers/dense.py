@@ -1,8 +1,12 @@
 """Dense: the fully connected layer, ``output = activation(inputs @ kernel + bias)``."""
 
-from minikeras import activations, constraints, initializers, ops, regularizers
+import numpy as np
+
+from minikeras import activations, constraints, dtypes, initializers, regularizers
+from minikeras.autodiff import record
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
+from minikeras.ops.core import value_of
 
 
 class Dense(Layer):
@@ -10,7 +14,7 @@ class Dense(Layer):
     activation: ``y = activation(x @ W + b)`` with ``W`` of shape ``(input_dim, units)``.
 
     For inputs of rank > 2 the last axis is contracted: ``(batch, t, d) -> (batch, t, units)``.
-    The derivatives are those of ``ops.matmul``, ``ops.add`` and the activation op.
+    Backpropagation goes through ``affine`` (below), then through the activation op.
     """
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
@@ -46,10 +50,7 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs, training=None):
-        x = ops.matmul(inputs, self.kernel)
-        if self.use_bias:
-            x = ops.add(x, self.bias)
-        return self.activation(x)
+        return self.activation(affine(inputs, self.kernel, self.bias))
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)
@@ -72,3 +73,27 @@ class Dense(Layer):
     @classmethod
     def from_config(cls, config):
         return cls(**{k: v for k, v in config.items() if k not in ("quantization_config",)})
+
+
+def affine(x, kernel, bias=None):
+    """z = x W + b, recorded as one op: the backpropagation rules of a fully connected layer.
+
+    With g = dL/dz (one row per sample; for inputs of rank > 2, every position is a row):
+        dL/dx = g Wᵀ          each input feeds every unit through its weight
+        dL/dW = xᵀ g          a weight's gradient sums input x gradient over the batch
+        dL/db = Σ_rows g      a bias's gradient sums its unit's gradient over the batch
+    """
+    a, w = value_of(x), value_of(kernel)
+    if a.dtype != w.dtype:
+        a, w = dtypes.promote(a, w)
+    z = a.dot(w)  # ndarray.dot: the same product as @, with less overhead on small matrices
+    if bias is None:
+        return record(z, (x, kernel), lambda g: g.dot(w.T), lambda g: _rows(a).T.dot(_rows(g)))
+    z += value_of(bias)
+    return record(z, (x, kernel, bias), lambda g: g.dot(w.T),
+                  lambda g: _rows(a).T.dot(_rows(g)), lambda g: np.add.reduce(_rows(g)))
+
+
+def _rows(a):
+    """``a`` as a matrix with one row per sample (and position, for inputs of rank > 2)."""
+    return a if a.ndim == 2 else a.reshape(-1, a.shape[-1])
