@@ -24,6 +24,13 @@ OPTIMIZERS = {  # id: (class name, kwargs, atol)
     "adamax": ("Adamax", dict(learning_rate=0.01), 5e-5),
     "nadam": ("Nadam", dict(learning_rate=0.01), 5e-5),
     "ftrl": ("Ftrl", dict(learning_rate=0.1), 5e-5),
+    "lion": ("Lion", dict(learning_rate=0.01, beta_1=0.8), 5e-5),
+    "lamb": ("Lamb", dict(learning_rate=0.01), 5e-5),
+    # Adafactor's variables mix shapes and dtypes: r and c per kernel, two int32 placeholders
+    # per bias, a velocity per weight (8 + 2 here)
+    "adafactor": ("Adafactor", dict(learning_rate=0.1), 5e-5),
+    "adafactor_no_relative_step": ("Adafactor", dict(learning_rate=0.1, relative_step=False,
+                                                     clip_threshold=0.5), 5e-5),
 }
 
 

@@ -8,11 +8,14 @@ the pipeline they share (clipping, weight decay, constraints, the iteration coun
 
 from minikeras.optimizers import schedules
 from minikeras.optimizers.adadelta import Adadelta
+from minikeras.optimizers.adafactor import Adafactor
 from minikeras.optimizers.adagrad import Adagrad
 from minikeras.optimizers.adam import Adam
 from minikeras.optimizers.adamax import Adamax
 from minikeras.optimizers.adamw import AdamW
 from minikeras.optimizers.ftrl import Ftrl
+from minikeras.optimizers.lamb import Lamb
+from minikeras.optimizers.lion import Lion
 from minikeras.optimizers.nadam import Nadam
 from minikeras.optimizers.optimizer import Optimizer
 from minikeras.optimizers.rmsprop import RMSprop
@@ -20,10 +23,13 @@ from minikeras.optimizers.sgd import SGD
 from minikeras.saving import serialization
 from minikeras.saving.object_registration import get_registered_object
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "Nadam", "Optimizer",
-           "RMSprop", "SGD", "schedules", "serialize", "deserialize", "get"]
+__all__ = ["Adadelta", "Adafactor", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "Lamb", "Lion",
+           "Nadam", "Optimizer", "RMSprop", "SGD", "schedules", "serialize", "deserialize", "get"]
 
-ALL_OBJECTS = (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Ftrl)
+# Keras 3.15 leaves Lamb out of its list, so there ``get("lamb")`` raises and ``deserialize``
+# returns the string "Lamb"; minikeras resolves it like the others (docs/keras-compatibility.md).
+ALL_OBJECTS = (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Ftrl, Lion, Lamb,
+               Adafactor)
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
 
