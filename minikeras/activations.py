@@ -6,19 +6,29 @@ short composition of ops that the tape differentiates by the chain rule.
 
 from minikeras import ops
 from minikeras.ops import (  # noqa: F401  (re-exported under Keras's names)
+    celu,
     elu,
     exponential,
+    glu,
+    hard_shrink,
     hard_sigmoid,
     hard_silu,
+    hard_tanh,
     log_sigmoid,
     mish,
     relu6,
     selu,
     sigmoid,
     silu,
+    soft_shrink,
     softplus,
     softsign,
+    sparse_plus,
+    sparse_sigmoid,
+    squareplus,
     tanh,
+    tanh_shrink,
+    threshold,
 )
 
 
@@ -65,67 +75,6 @@ def sparsemax(x, axis=-1):
 def gelu(x, approximate=False):
     """x·Φ(x), exact (erf) by default as in ``keras.activations.gelu``."""
     return ops.gelu(x, approximate=approximate)
-
-
-def celu(x, alpha=1.0):
-    """max(x, 0) + α(e^(min(x, 0)/α) - 1), as Keras writes it (so at x = 0 both branches pass
-    the gradient, and d/dx = 2 there, as in TensorFlow)."""
-    return ops.maximum(x, 0.0) + alpha * (ops.exp(ops.minimum(x, 0.0) / alpha) - 1)
-
-
-def glu(x, axis=-1):
-    """a·σ(b), where a and b are the two halves of x along ``axis``."""
-    if ops.shape(x)[axis] % 2 != 0:
-        raise ValueError("axis size must be divisible by 2. "
-                         f"Received: x.shape={ops.shape(x)} with axis={axis}")
-    n = ops.shape(x)[axis] // 2
-    index = [slice(None)] * len(ops.shape(x))
-    first, second = list(index), list(index)
-    first[axis], second[axis] = slice(0, n), slice(n, None)
-    return x[tuple(first)] * ops.sigmoid(x[tuple(second)])
-
-
-def hard_tanh(x):
-    """clip(x, -1, 1)."""
-    return ops.clip(x, -1.0, 1.0)
-
-
-def hard_shrink(x, threshold=0.5):
-    """x where |x| > threshold, else 0."""
-    return ops.where(ops.greater(ops.abs(x), threshold), x, 0.0)
-
-
-def soft_shrink(x, threshold=0.5):
-    """x - threshold above it, x + threshold below -threshold, else 0."""
-    return ops.where(ops.greater(x, threshold), x - threshold,
-                     ops.where(ops.less(x, -threshold), x + threshold, 0.0))
-
-
-def sparse_plus(x):
-    """0 for x <= -1, (x + 1)²/4 for -1 < x < 1, x for x >= 1."""
-    return ops.where(ops.less_equal(x, -1.0), 0.0,
-                     ops.where(ops.greater_equal(x, 1.0), x, 0.25 * ops.square(x + 1)))
-
-
-def sparse_sigmoid(x):
-    """0 for x <= -1, (x + 1)/2 for -1 < x < 1, 1 for x >= 1 (d/dx = 0 at ±1, as in Keras)."""
-    return ops.where(ops.less_equal(x, -1.0), 0.0,
-                     ops.where(ops.greater_equal(x, 1.0), 1.0, 0.5 * (x + 1)))
-
-
-def squareplus(x, b=4):
-    """(x + sqrt(x² + b)) / 2."""
-    return 0.5 * (x + ops.sqrt(ops.square(x) + b))
-
-
-def tanh_shrink(x):
-    """x - tanh(x)."""
-    return x - ops.tanh(x)
-
-
-def threshold(x, threshold, default_value):
-    """x where x > threshold, else default_value."""
-    return ops.where(ops.greater(x, threshold), x, default_value)
 
 
 _ACTIVATIONS = {

@@ -81,3 +81,42 @@ def in_top_k(targets, predictions, k):
     target = np.take_along_axis(p, t[:, None], axis=1)
     larger = np.sum(p > target, axis=1)
     return Tensor((larger < k) & np.all(np.isfinite(p), axis=1))
+
+
+def _erfinv(y):
+    """erfinv in float64: Giles's approximation (2010), then Newton steps on
+    log erfc(t) = log(1 - y), exact to a few ulps. Odd, so computed on |y|; ±1 gives ±inf."""
+    y = np.asarray(y, np.float64)
+    s, a = np.sign(y), np.abs(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = -np.log((1 - a) * (1 + a))
+        central, tail = w - 2.5, np.sqrt(w) - 3
+        p = np.where(w < 5, 2.81022636e-08, -0.000200214257)
+        for c_central, c_tail in [(3.43273939e-07, 0.000100950558),
+                                  (-3.5233877e-06, 0.00134934322),
+                                  (-4.39150654e-06, -0.00367342844),
+                                  (0.00021858087, 0.00573950773),
+                                  (-0.00125372503, -0.0076224613),
+                                  (-0.00417768164, 0.00943887047),
+                                  (0.246640727, 1.00167406), (1.50140941, 2.83297682)]:
+            p = np.where(w < 5, c_central + p * central, c_tail + p * tail)
+        t = p * a
+        finite = np.isfinite(t)
+        target = np.log1p(-a)
+        for _ in range(3):  # Newton on f(t) = log erfc(t) - log(1 - a), nearly linear in t²
+            u = np.where(finite, t, 0)
+            tail = _ERFC(u)
+            step = (np.log(tail) - target) / (-2 / np.sqrt(np.pi) * np.exp(-u * u) / tail)
+            t = np.where(finite, t - step, t)
+        t = np.where(a == 1, np.inf, np.where(a > 1, np.nan, t))
+    return s * t
+
+
+def erfinv(x):
+    """The inverse of erf on (-1, 1) (±inf at ±1, NaN outside);
+    d/dx = √π/2 · e^(erfinv(x)²)."""
+    a = _floats(x)
+    out = _erfinv(a).astype(a.dtype)
+    with np.errstate(over="ignore"):
+        slope = (np.sqrt(np.pi) / 2 * np.exp(out.astype(np.float64) ** 2)).astype(a.dtype)
+    return record(out, (x,), lambda g: g * slope)

@@ -327,3 +327,213 @@ def normalize(x, axis=-1, order=2, epsilon=None):
         return np_ops.multiply(x, rsqrt(np_ops.maximum(square_sum, epsilon * epsilon)))
     length = norm(x, ord=order, axis=axis, keepdims=True)
     return np_ops.divide(x, np_ops.maximum(length, epsilon))
+
+
+# --- more activations: piecewise and shrinking functions ------------------------------------------
+# ``keras.activations`` uses these same ops (see ``minikeras.activations``). Where two branches meet
+# (x = 0, ±1, ±threshold) each derivative is the one TensorFlow's autodiff gives Keras's formula.
+
+
+def celu(x, alpha=1.0):
+    """max(x, 0) + α·expm1(min(x, 0) / α), as Keras writes it;
+    d/dx = [x >= 0] + [x <= 0]·e^(min(x, 0)/α), so 2 at x = 0 (both branches, as TensorFlow)."""
+    a = value_of(x)
+    e = np.exp(np.minimum(a, 0) / alpha)
+    out = np.maximum(a, 0) + alpha * np.expm1(np.minimum(a, 0) / alpha)
+    return record(out, (x,), lambda g: g * ((a >= 0) + (a <= 0) * e))
+
+
+def glu(x, axis=-1):
+    """a·σ(b), where a and b are the two halves of x along ``axis``;
+    d/da = σ(b), d/db = a·σ(b)(1 - σ(b))."""
+    if np.shape(value_of(x))[axis] % 2 != 0:
+        raise ValueError("axis size must be divisible by 2. "
+                         f"Received: x.shape={np.shape(value_of(x))} with axis={axis}")
+    first, second = np_ops.split(x, 2, axis=axis)
+    return np_ops.multiply(first, sigmoid(second))
+
+
+def hard_tanh(x):
+    """clip(x, -1, 1);  d/dx = 1 on [-1, 1] (ends included, as tf.clip_by_value), else 0."""
+    return np_ops.clip(x, -1.0, 1.0)
+
+
+def hard_shrink(x, threshold=0.5):
+    """x where |x| > threshold, else 0;  d/dx = [|x| > threshold]."""
+    a = value_of(x)
+    kept = np.abs(a) > threshold
+    return record(np.where(kept, a, 0).astype(np.asarray(a).dtype), (x,), lambda g: g * kept)
+
+
+def soft_shrink(x, threshold=0.5):
+    """x - threshold above threshold, x + threshold below -threshold, else 0;
+    d/dx = [|x| > threshold]."""
+    a = value_of(x)
+    above, below = a > threshold, a < -threshold
+    out = np.where(above, a - threshold, np.where(below, a + threshold, 0)).astype(
+        np.asarray(a).dtype)
+    return record(out, (x,), lambda g: g * (above | below))
+
+
+def tanh_shrink(x):
+    """x - tanh(x);  d/dx = 1 - (1 - tanh²(x)) = tanh²(x)."""
+    a = value_of(x)
+    t = np.tanh(a)
+    return record(a - t, (x,), lambda g: g * t * t)
+
+
+def threshold(x, threshold, default_value):
+    """x where x > threshold, else default_value;  d/dx = [x > threshold] (and the rest goes
+    to default_value when it is a tensor)."""
+    return np_ops.where(np_ops.greater(x, threshold), x, default_value)
+
+
+def sparse_plus(x):
+    """0 for x <= -1, (x + 1)²/4 for -1 < x < 1, x for x >= 1;
+    d/dx = 0, (x + 1)/2, 1 on those pieces."""
+    a = value_of(x)
+    low, high = a <= -1, a >= 1
+    dtype = np.asarray(a).dtype
+    out = np.where(low, 0, np.where(high, a, 0.25 * (a + 1) ** 2)).astype(dtype)
+    slope = np.where(low, 0, np.where(high, 1, 0.5 * (a + 1))).astype(dtype)
+    return record(out, (x,), lambda g: g * slope)
+
+
+def sparse_sigmoid(x):
+    """0 for x <= -1, (x + 1)/2 for -1 < x < 1, 1 for x >= 1;
+    d/dx = 1/2 strictly inside (-1, 1), 0 elsewhere (ends included, as Keras)."""
+    a = value_of(x)
+    low, high = a <= -1, a >= 1
+    out = np.where(low, 0, np.where(high, 1, 0.5 * (a + 1))).astype(np.asarray(a).dtype)
+    return record(out, (x,), lambda g: g * 0.5 * ~(low | high))
+
+
+def squareplus(x, b=4):
+    """(x + √(x² + b)) / 2;  d/dx = (1 + x / √(x² + b)) / 2."""
+    a = value_of(x)
+    root = np.sqrt(a * a + np.asarray(b, np.asarray(a).dtype))
+    return record((a + root) / 2, (x,), lambda g: g * 0.5 * (1 + a / root))
+
+
+# --- normalizations and PSNR (compositions of recorded ops: the tape differentiates them) ------
+
+
+def _at_least_float32(x):
+    """``x`` in Keras's compute dtype for normalizations (float16 is widened to float32), and
+    the dtype to give the result back in."""
+    from minikeras.dtypes import result_type
+
+    original = backend.standardize_dtype(np.asarray(value_of(x)).dtype)
+    return cast(x, result_type(original, "float32")), original
+
+
+def _reshaped_for(v, axes, ndim, shape):
+    """A per-feature vector (gamma, beta, scale) shaped to broadcast over the normalized axes."""
+    if v is None or np.ndim(value_of(v)) == ndim or list(axes) == [ndim - 1]:
+        return v
+    broadcast = [1] * ndim
+    for dim in axes:
+        broadcast[dim] = shape[dim]
+    return np_ops.reshape(v, broadcast)
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
+    """(x - mean) / √(variance + ε) · gamma + beta over ``axis``, written as Keras does:
+    inv = rsqrt(variance + ε)·gamma;  out = x·inv + (beta - mean·inv). Computed in float32 or
+    wider. (Keras's deprecated ``rms_scaling=True`` divides by √(variance + ε) without
+    centring.)"""
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    epsilon = backend.epsilon() if epsilon is None else epsilon
+    x, original = _at_least_float32(x)
+    compute = np.asarray(value_of(x)).dtype
+    shape = np.shape(value_of(x))
+    ndim = len(shape)
+    axes = sorted(a % ndim for a in ([axis] if isinstance(axis, int) else axis))
+    gamma = None if gamma is None else _reshaped_for(cast(gamma, compute), axes, ndim, shape)
+    beta = None if beta is None else _reshaped_for(cast(beta, compute), axes, ndim, shape)
+    if rms_scaling:
+        inv = rsqrt(np_ops.add(np_ops.var(x, axis=tuple(axes), keepdims=True), epsilon))
+        out = np_ops.multiply(x, inv)
+        if gamma is not None:
+            out = np_ops.multiply(out, gamma)
+        return cast(out, original)
+    mean, variance = moments(x, axes=axes, keepdims=True)
+    inv = rsqrt(np_ops.add(variance, epsilon))
+    if gamma is not None:
+        inv = np_ops.multiply(inv, gamma)
+    res = np_ops.negative(np_ops.multiply(mean, inv))
+    if beta is not None:
+        res = np_ops.add(res, beta)
+    return cast(np_ops.add(np_ops.multiply(x, inv), res), original)
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """x · rsqrt(mean(x²) + ε) · scale over ``axis`` (Zhang & Sennrich, 2019), in float32 or
+    wider."""
+    epsilon = backend.epsilon() if epsilon is None else epsilon
+    x, original = _at_least_float32(x)
+    compute = np.asarray(value_of(x)).dtype
+    if isinstance(axis, list | tuple):
+        axis = tuple(sorted(axis))
+    if np.ndim(value_of(x)) == 0:
+        x = np_ops.expand_dims(x, 0)
+    rrms = rsqrt(np_ops.add(np_ops.mean(np_ops.square(x), axis=axis, keepdims=True), epsilon))
+    out = np_ops.multiply(x, rrms)
+    if scale is not None:
+        out = np_ops.multiply(out, cast(scale, compute))
+    return cast(out, original)
+
+
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """(x - mean) / √(variance + ε) · scale + offset, with the statistics given per feature of
+    ``axis``; written as tf.nn.batch_normalization: inv = rsqrt(variance + ε)·scale,
+    out = x·inv + (offset - mean·inv)."""
+    ndim = np.ndim(value_of(x))
+    size = np.shape(value_of(x))[axis]
+    for name, v in (("mean", mean), ("variance", variance), ("offset", offset),
+                    ("scale", scale)):
+        if v is not None and tuple(np.shape(value_of(v))) != (size,):
+            raise ValueError(f"`{name}` must be a vector of length `x.shape[axis]`. "
+                             f"Expected: `{(size,)}`. Received: `{np.shape(value_of(v))}.")
+    if axis not in (-1, ndim - 1):
+        shape = [1] * ndim
+        shape[axis] = size
+        mean, variance = np_ops.reshape(mean, shape), np_ops.reshape(variance, shape)
+        offset = None if offset is None else np_ops.reshape(offset, shape)
+        scale = None if scale is None else np_ops.reshape(scale, shape)
+    inv = rsqrt(np_ops.add(variance, epsilon))
+    if scale is not None:
+        inv = np_ops.multiply(inv, scale)
+    shift = np_ops.negative(np_ops.multiply(mean, inv))
+    if offset is not None:
+        shift = np_ops.add(offset, shift)
+    return np_ops.add(np_ops.multiply(x, inv), shift)
+
+
+def psnr(x1, x2, max_val):
+    """Peak signal-to-noise ratio: 20·log10(max_val) - 10·log10(mean((x1 - x2)²)), in dB."""
+    if np.shape(value_of(x1)) != np.shape(value_of(x2)):
+        raise ValueError(f"Input shapes {np.shape(value_of(x1))} and {np.shape(value_of(x2))} "
+                         f"must match for PSNR calculation. ")
+    dtype = np.asarray(value_of(x2)).dtype
+    mse = np_ops.mean(np_ops.square(np_ops.subtract(x1, x2)))
+    peak = 20 * np.log10(np.asarray(value_of(max_val), dtype)).astype(dtype)
+    return np_ops.subtract(peak, np_ops.multiply(10.0, np_ops.log10(mse)))
+
+
+def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
+    """A row of 0s with a 1 at every label of each sample: the one-hot rows combined by max
+    (by "any" for bool). Integer labels; negative labels are ignored. Not differentiable."""
+    if num_classes is None and "num_tokens" in kwargs:
+        num_classes = kwargs.pop("num_tokens")
+    if num_classes is None:
+        raise ValueError("Argument `num_classes` must be specified.")
+    if sparse:
+        raise ValueError("minikeras has no sparse tensors: use sparse=False.")
+    dtype = backend.standardize_dtype(dtype or backend.floatx())
+    labels = np.asarray(value_of(inputs))
+    hot = np.asarray(value_of(one_hot(labels, num_classes, axis=axis, dtype=dtype)))
+    reduction_axis = 1 if labels.ndim > 1 else 0
+    if dtype == "bool":
+        return Tensor(np.any(hot, axis=reduction_axis))
+    return Tensor(np.max(hot, axis=reduction_axis))

@@ -1452,3 +1452,570 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
 def median(x, axis=None, keepdims=False):
     """The middle value over ``axis`` (the mean of the two middle ones for even counts)."""
     return quantile(x, 0.5, axis=axis, keepdims=keepdims)
+
+
+# --- the remaining numpy namespace: bits, complex parts, integers, comparisons ----------------
+
+
+def _weak_type(x):
+    """A value's dtype for Keras's promotion, Python numbers as the weak ``int``/``float``."""
+    v = value_of(x)
+    return v.dtype if hasattr(v, "dtype") else type(v)
+
+
+def _promoted(x1, x2, *extra):
+    """``x1`` and ``x2`` as arrays of Keras's common dtype (``extra``: e.g. ``float``)."""
+    dtype = dtypes.result_type(_weak_type(x1), _weak_type(x2), *extra)
+    return np.asarray(value_of(x1), dtype), np.asarray(value_of(x2), dtype)
+
+
+def array(x, dtype=None):
+    """``x`` as a Tensor (``convert_to_tensor``)."""
+    from minikeras.ops.core import convert_to_tensor
+
+    return convert_to_tensor(x, dtype=dtype)
+
+
+def empty_like(x, dtype=None):
+    """A new tensor shaped like ``x``; zeros, as Keras with TensorFlow gives."""
+    return zeros_like(x, dtype=dtype)
+
+
+def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """Whether every |x1 - x2| <= atol + rtol·|x2| (infinities must be equal)."""
+    a, b = _promoted(x1, x2)
+    if a.dtype.kind != "f":
+        return Tensor(np.asarray(np.all(a == b)))
+    with np.errstate(invalid="ignore"):
+        close = (np.isfinite(a) & np.isfinite(b) & (np.abs(a - b) <= atol + rtol * np.abs(b)))
+        result = close | (a == b)
+    if equal_nan:
+        result |= np.isnan(a) & np.isnan(b)
+    return Tensor(np.asarray(np.all(result)))
+
+
+def _bitwise(fn, x, y):
+    a, b = _promoted(x, y)
+    return Tensor(fn(a, b))
+
+
+def bitwise_and(x, y):
+    return _bitwise(np.bitwise_and, x, y)
+
+
+def bitwise_or(x, y):
+    return _bitwise(np.bitwise_or, x, y)
+
+
+def bitwise_xor(x, y):
+    return _bitwise(np.bitwise_xor, x, y)
+
+
+def bitwise_invert(x):
+    return Tensor(np.invert(np.asarray(value_of(x))))
+
+
+def bitwise_not(x):
+    return bitwise_invert(x)
+
+
+def _shift(fn, x, y):
+    if isinstance(y, int):  # a Python shift count keeps x's dtype
+        a = np.asarray(value_of(x))
+        return Tensor(fn(a, np.asarray(y, a.dtype)))
+    return _bitwise(fn, x, y)
+
+
+def bitwise_left_shift(x, y):
+    return _shift(np.left_shift, x, y)
+
+
+def left_shift(x, y):
+    return bitwise_left_shift(x, y)
+
+
+def bitwise_right_shift(x, y):
+    return _shift(np.right_shift, x, y)
+
+
+def right_shift(x, y):
+    return bitwise_right_shift(x, y)
+
+
+def conjugate(x):
+    """The complex conjugate (the identity on real numbers, with gradient 1 there)."""
+    a = np.asarray(value_of(x))
+    return record(np.conj(a), (x,), np.conj)
+
+
+conj = conjugate
+
+
+def real(x):
+    """The real part (the identity on real numbers, with gradient 1 there)."""
+    a = np.asarray(value_of(x))
+    return record(np.real(a), (x,), _identity)
+
+
+def imag(x):
+    """The imaginary part (0 for real numbers, not differentiated)."""
+    return Tensor(np.imag(np.asarray(value_of(x))))
+
+
+def isreal(x):
+    return Tensor(np.isreal(np.asarray(value_of(x))))
+
+
+def angle(x):
+    """The argument of each complex number: atan2(imag, real) (π for negative reals, else 0);
+    integers become floats. Not differentiated."""
+    a = _floats(x)
+    return Tensor(np.angle(a).astype(np.real(a).dtype))
+
+
+def isin(x1, x2, assume_unique=False, invert=False):
+    a, b = _promoted(x1, x2)
+    return Tensor(np.isin(a, b, invert=invert))
+
+
+def _integers(x1, x2, name):
+    a, b = _promoted(x1, x2)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"Arguments to {name} must be integers. Received: x1.dtype="
+                        f"{np.asarray(value_of(x1)).dtype}, x2.dtype="
+                        f"{np.asarray(value_of(x2)).dtype}")
+    return a, b
+
+
+def gcd(x1, x2):
+    """The greatest common divisor, elementwise (gcd(0, 0) = 0)."""
+    return Tensor(np.gcd(*_integers(x1, x2, "gcd")))
+
+
+def lcm(x1, x2):
+    """The least common multiple, elementwise (0 if either is 0)."""
+    return Tensor(np.lcm(*_integers(x1, x2, "lcm")))
+
+
+def ldexp(x1, x2):
+    """x1 · 2^x2 for integer x2;  d/dx1 = 2^x2."""
+    if np.asarray(value_of(x2)).dtype.kind not in "iu":
+        raise TypeError(f"ldexp exponent must be an integer type. Received: x2 dtype="
+                        f"{np.asarray(value_of(x2)).dtype}")
+    dtype = dtypes.result_type(_weak_type(x1), _weak_type(x2), float)
+    a = np.asarray(value_of(x1), dtype)
+    scale = np.power(np.asarray(2.0, dtype), np.asarray(value_of(x2), dtype))
+    return record(np.ldexp(a, np.asarray(value_of(x2)).astype(np.int32)).astype(dtype), (x1,),
+                  lambda g: g * scale)
+
+
+def nextafter(x1, x2):
+    """The next representable number after x1 towards x2, in the result dtype. (Keras 3.15
+    steps in float64 and rounds back, so its float32 result is x1 itself; minikeras follows
+    NumPy. See docs/keras-compatibility.md.)"""
+    a, b = _promoted(x1, x2, float)
+    return Tensor(np.nextafter(a, b))
+
+
+def _nan_choice(fn, x1, x2):
+    """fmax/fmin: max/min, but a NaN loses to a number;  the gradient follows the choice."""
+    a, b = _promoted(x1, x2)
+    if a.dtype.kind != "f":
+        return (maximum if fn is np.fmax else minimum)(x1, x2)
+    nan_a, nan_b = np.isnan(a), np.isnan(b)
+    first = (a >= b) if fn is np.fmax else (a <= b)
+    first = np.where(nan_a & ~nan_b, False, np.where(nan_b & ~nan_a, True, first))
+    return record(fn(a, b), (x1, x2), lambda g: g * first, lambda g: g * ~first)
+
+
+def fmax(x1, x2):
+    """Elementwise max ignoring NaN (NaN only if both are);  the gradient goes to the one
+    chosen (x1 at ties)."""
+    return _nan_choice(np.fmax, x1, x2)
+
+
+def fmin(x1, x2):
+    """Elementwise min ignoring NaN (NaN only if both are);  the gradient goes to the one
+    chosen (x1 at ties)."""
+    return _nan_choice(np.fmin, x1, x2)
+
+
+def sinc(x):
+    """sin(πx) / (πx), 1 at 0;  d/dx = (cos(πx) - sinc(x)) / x, 0 at 0 (TensorFlow's autodiff
+    gives NaN there)."""
+    a = _floats(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.sinc(a).astype(a.dtype)
+        slope = np.where(a == 0, 0, (np.cos(np.pi * a) - out) / np.where(a == 0, 1, a))
+    return record(out, (x,), lambda g: g * slope.astype(a.dtype))
+
+
+def i0(x):
+    """The modified Bessel function of the first kind, order 0 (NumPy's np.i0). Not
+    differentiated (its derivative, i1, is not in NumPy)."""
+    a = np.asarray(value_of(x))
+    name = backend.standardize_dtype(a.dtype)
+    dtype = "float64" if name in ("int64", "float64") else (
+        name if name in ("float16", "bfloat16") else backend.floatx())
+    return Tensor(np.i0(a.astype(np.float64)).astype(dtype))
+
+
+# --- more creation and shapes ----------------------------------------------------------------
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
+    """base ** linspace(start, stop, num)."""
+    exponents = linspace(start, stop, num=num, endpoint=endpoint, dtype=dtype, axis=axis)
+    e = exponents._value
+    return Tensor(np.power(np.asarray(base, e.dtype), e).astype(e.dtype))
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """``num`` numbers evenly spaced on a log scale from start to stop (same sign)."""
+    dtype = dtype or backend.floatx()
+    s, t = np.asarray(value_of(start)), np.asarray(value_of(stop))
+    log_start = np.log(np.abs(s).astype(dtype)) / np.log(np.asarray(10.0, dtype))
+    log_stop = np.log(np.abs(t).astype(dtype)) / np.log(np.asarray(10.0, dtype))
+    out = logspace(log_start, log_stop, num=num, endpoint=endpoint, dtype=dtype, axis=axis)
+    return Tensor(out._value * np.sign(s.astype(out._value.dtype)))
+
+
+def diagflat(x, k=0):
+    """The flattened ``x`` on the k-th diagonal of a square matrix (differentiable)."""
+    return diag(reshape(x, [-1]), k)
+
+
+def dsplit(x, indices_or_sections):
+    return split(x, indices_or_sections, axis=2)
+
+
+def meshgrid(*x, indexing="xy"):
+    """Coordinate grids: each 1-D input broadcast along the other axes ("xy" swaps the first
+    two, as NumPy); gradients sum back over the broadcast axes."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"Valid values for `indexing` are 'xy' and 'ij'. Received: {indexing}")
+    sizes = [np.size(value_of(v)) for v in x]
+    shape = list(sizes)
+    if indexing == "xy" and len(x) > 1:
+        shape[0], shape[1] = shape[1], shape[0]
+    grids = []
+    for i, v in enumerate(x):
+        position = (1 - i if i < 2 else i) if indexing == "xy" and len(x) > 1 else i
+        view = [1] * len(x)
+        view[position] = sizes[i]
+        grids.append(broadcast_to(reshape(v, view), shape))
+    return grids
+
+
+def kron(x1, x2):
+    """The Kronecker product: every x1[i] · x2 block;  computed as a broadcast product, so the
+    tape differentiates both factors."""
+    a, b = np.asarray(value_of(x1)), np.asarray(value_of(x2))
+    ndim = builtins.max(a.ndim, b.ndim)
+    sa = (1,) * (ndim - a.ndim) + a.shape
+    sb = (1,) * (ndim - b.ndim) + b.shape
+    left = reshape(x1, [d for s in sa for d in (s, 1)])
+    right = reshape(x2, [d for s in sb for d in (1, s)])
+    return reshape(multiply(left, right), [p * q for p, q in zip(sa, sb, strict=True)])
+
+
+def vander(x, N=None, increasing=False):
+    """Columns of powers of a 1-D x: x^(N-1), ..., x, 1 (reversed if ``increasing``);
+    d/dx = Σ_k g_k · p_k x^(p_k - 1) (the constant column adds nothing)."""
+    a = np.asarray(value_of(x))
+    n = a.shape[0] if N is None else N
+    powers = np.arange(n) if increasing else np.arange(n - 1, -1, -1)
+    compute = dtypes.result_type(a.dtype, "float32")
+    base = a.astype(compute)[..., None]
+    p = powers.astype(compute)
+    out = np.power(base, p).astype(a.dtype)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(p == 0, 0, p * np.power(base, np.maximum(p - 1, 0)))
+    return record(out, (x,), lambda g: np.sum(g * slope, axis=-1).astype(a.dtype))
+
+
+def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """The cross product of 3-vectors (a 2-vector gets a zero third component; two 2-vectors
+    give only the z component), built from differentiable slices and products."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    dtype = dtypes.result_type(_weak_type(x1), _weak_type(x2))
+    u, v = moveaxis(cast(x1, dtype), axisa, -1), moveaxis(cast(x2, dtype), axisb, -1)
+    dims = (u.shape[-1], v.shape[-1])
+    if 2 in dims:
+        u = pad(u, [(0, 0)] * (u.ndim - 1) + [(0, 1)]) if dims[0] == 2 else u
+        v = pad(v, [(0, 0)] * (v.ndim - 1) + [(0, 1)]) if dims[1] == 2 else v
+
+    def part(t, i):
+        return getitem(t, (Ellipsis, i))
+
+    components = [subtract(multiply(part(u, j), part(v, k)), multiply(part(u, k), part(v, j)))
+                  for j, k in ((1, 2), (2, 0), (0, 1))]
+    if dims == (2, 2):
+        return components[2]
+    return moveaxis(stack(components, axis=-1), -1, axisc)
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """∫ y by the trapezoidal rule along ``axis``: Σ (y_i + y_(i+1))/2 · Δx_i, with the Δx from
+    ``x`` or the constant ``dx`` (differentiable in y and x)."""
+    dtype = dtypes.result_type(np.asarray(value_of(y)).dtype, float)
+    y = moveaxis(cast(y, dtype), axis, -1)
+    if x is None:
+        spacing = np.asarray(dx, dtype)
+    elif np.ndim(value_of(x)) == 1:  # one set of sample points for every row
+        spacing = diff(cast(x, dtype))
+    else:
+        spacing = moveaxis(diff(cast(x, dtype), axis=axis), axis, -1)
+    heights = multiply(add(getitem(y, (Ellipsis, builtins.slice(1, None))),
+                           getitem(y, (Ellipsis, builtins.slice(None, -1)))), 0.5)
+    return sum(multiply(heights, spacing), axis=-1)
+
+
+def corrcoef(x):
+    """Pearson correlation of the rows of x: cov / (σ σᵀ), clipped to [-1, 1] (differentiable;
+    integers become floatx, int64 float64)."""
+    a = np.asarray(value_of(x))
+    if a.ndim == 0:
+        return Tensor(np.asarray(np.nan, backend.floatx()))
+    if a.dtype.kind in "biu":  # int64 divides into float64 in Keras
+        x = cast(x, "float64" if a.dtype == np.int64 else backend.floatx())
+    centered = subtract(x, mean(x, axis=-1, keepdims=True))
+    n = np.asarray(value_of(x)).shape[-1]
+    cov = divide(matmul(centered, swapaxes(centered, -1, -2)), n - 1)
+    std = sqrt(diagonal(cov))
+    return clip(divide(cov, outer(std, std)), -1.0, 1.0)
+
+
+def correlate(x1, x2, mode="valid"):
+    """Cross-correlation of two 1-D arrays: out[k] = Σ_j x1[k + j] · x2[j] over the overlap
+    ("valid"), with zero padding for "full" (n + m - 1 values) and "same" (max(n, m), centred).
+    Built as windows of x1 times x2, so the tape differentiates both."""
+    if mode not in ("full", "same", "valid"):
+        raise ValueError(f"Invalid mode: '{mode}'. Mode must be one of: 'full', 'same', "
+                         f"'valid'.")
+    dtype = dtypes.result_type(_weak_type(x1), _weak_type(x2))
+    dtype = "float64" if dtype == "int64" else (
+        dtype if dtype in ("bfloat16", "float16", "float64") else "float32")
+    x1, x2 = cast(x1, dtype), cast(x2, dtype)
+    n, m = x1.shape[0], x2.shape[0]
+    if mode != "valid":
+        x1 = pad(x1, [(m - 1, m - 1)])
+    windows = stack([getitem(x1, builtins.slice(k, k + m))
+                     for k in range(x1.shape[0] - m + 1)])
+    out = matmul(windows, x2)
+    if mode == "same":
+        length = builtins.max(n, m)
+        start = (n + m - 1 - length) // 2
+        out = getitem(out, builtins.slice(start, start + length))
+    return out
+
+
+# --- counting, searching and sets (not differentiable) ----------------------------------------
+
+
+def digitize(x, bins):
+    """The index i of the bin with bins[i-1] <= x < bins[i] (int32)."""
+    a = np.asarray(value_of(x))
+    edges = np.asarray([float(b) for b in bins])
+    return Tensor(np.digitize(a, edges).astype(np.int32))
+
+
+def searchsorted(sorted_sequence, values, side="left"):
+    """Where each value would go into the 1-D ``sorted_sequence`` to keep it sorted (int32)."""
+    s = np.asarray(value_of(sorted_sequence))
+    if s.ndim != 1:
+        raise ValueError("`searchsorted` only supports 1-D sorted sequences. You can use "
+                         "`keras.ops.vectorized_map` to extend it to N-D sequences. Received: "
+                         f"sorted_sequence.shape={s.shape}")
+    return Tensor(np.searchsorted(s, value_of(values), side=side).astype(np.int32))
+
+
+def bincount(x, weights=None, minlength=0, sparse=False):
+    """How often each non-negative integer occurs (or the sum of its ``weights``); a 2-D x is
+    counted row by row. int32 counts; weighted sums in the common dtype of x and weights."""
+    if sparse:
+        raise ValueError("minikeras has no sparse tensors: use sparse=False.")
+    a = np.asarray(value_of(x)).astype(np.int64)
+    w = None if weights is None else np.asarray(value_of(weights))
+    dtype = "int32" if w is None else dtypes.result_type(np.asarray(value_of(x)).dtype, w.dtype)
+    length = builtins.max(int(a.max()) + 1 if a.size else 0, minlength)
+    if a.ndim == 1:
+        out = np.bincount(a, weights=w, minlength=length)
+    else:
+        out = np.stack([np.bincount(row, weights=None if w is None else w[i], minlength=length)
+                        for i, row in enumerate(a)])
+    return Tensor(out.astype(dtype))
+
+
+def histogram(x, bins=10, range=None):
+    """(counts, bin_edges): ``bins`` equal-width bins from min to max (or ``range``); the last
+    bin includes its right edge. Counts in x's dtype, as Keras."""
+    a = np.asarray(value_of(x))
+    lo, hi = (a.min(), a.max()) if range is None else range
+    edge_dtype = np.asarray(lo).dtype if range is None else np.float32
+    inside = a[(a >= lo) & (a <= hi)]
+    edges = np.linspace(lo, hi, bins + 1, dtype=np.float64).astype(edge_dtype).astype(a.dtype)
+    index = np.searchsorted(edges[1:-1], inside, side="right")
+    counts = np.bincount(index, minlength=bins).astype(a.dtype)
+    return Tensor(counts), Tensor(edges)
+
+
+def unravel_index(indices, shape):
+    """The multi-dimensional index of each flat index, one array per axis (indices' dtype)."""
+    idx = np.asarray(value_of(indices))
+    if idx.dtype.kind not in "iu":
+        idx = idx.astype(np.int32)
+    if builtins.any(s is None for s in shape):
+        raise ValueError(f"`shape` argument cannot contain `None`. Received: shape={shape}")
+    return tuple(Tensor(np.asarray(c).astype(idx.dtype))
+                 for c in np.unravel_index(idx, tuple(shape)))
+
+
+def argpartition(x, kth, axis=-1):
+    """Indices that put the kth smallest element at position kth, smaller ones before and
+    larger ones after (order within each side unspecified; int32)."""
+    a = np.asarray(value_of(x))
+    if axis is None:
+        a, axis = a.reshape(-1), 0
+    kth = int(np.clip(kth, 0, a.shape[axis] - 1))
+    return Tensor(np.argpartition(a, kth, axis=axis).astype(np.int32))
+
+
+def unique(x, sorted=True, return_index=False, return_inverse=False, return_counts=False,
+           axis=None, size=None, fill_value=None):
+    """The distinct values (sorted, or in order of first appearance), and optionally the index
+    of each one's first appearance, the inverse map and the counts (int32). ``size`` pads (with
+    ``fill_value``, default 0) or truncates to a fixed length."""
+    a = np.asarray(value_of(x))
+    values, first, inverse, counts = np.unique(a, return_index=True, return_inverse=True,
+                                               return_counts=True, axis=axis)
+    inverse = inverse.reshape(-1)
+    if not sorted:  # order of first appearance, as tf.unique
+        order = np.argsort(first, kind="stable")
+        values = np.take(values, order, axis=0 if axis is None else axis)
+        first, counts = first[order], counts[order]
+        inverse = np.argsort(order)[inverse]
+    if axis is None:
+        inverse = inverse.reshape(a.shape)
+    if size is not None:
+        ax = 0 if axis is None else axis
+        kept = builtins.min(values.shape[ax], size)
+        values = np.take(values, np.arange(kept), axis=ax)
+        first, counts = first[:kept], counts[:kept]
+        missing = size - kept
+        if missing:
+            widths = [(0, 0)] * values.ndim
+            widths[ax] = (0, missing)
+            values = np.pad(values, widths, constant_values=0 if fill_value is None
+                            else fill_value)
+            first = np.pad(first, (0, missing), constant_values=1)
+            counts = np.pad(counts, (0, missing), constant_values=0)
+    results = [Tensor(values)]
+    if return_index:
+        results.append(Tensor(first.astype(np.int32)))
+    if return_inverse:
+        results.append(Tensor(inverse.astype(np.int32)))
+    if return_counts:
+        results.append(Tensor(counts.astype(np.int32)))
+    return tuple(results) if len(results) > 1 else results[0]
+
+
+# --- percentiles and NaN-ignoring statistics ---------------------------------------------------
+
+
+def percentile(x, q, axis=None, method="linear", keepdims=False):
+    """The q-th percentile(s): ``quantile`` at q / 100."""
+    qs = np.asarray(value_of(q), backend.floatx()) / np.asarray(100.0, backend.floatx())
+    return quantile(x, qs, axis=axis, method=method, keepdims=keepdims)
+
+
+def nanquantile(x, q, axis=None, method="linear", keepdims=False):
+    """``quantile`` of the non-NaN entries of each group (NaN for a group of NaNs only)."""
+    a = np.asarray(value_of(x))
+    qs = np.asarray(value_of(q), backend.floatx())
+    axes = list(range(a.ndim)) if axis is None else _axes(axis, a.ndim)
+    others = [i for i in range(a.ndim) if i not in axes]
+    other_shape = [a.shape[i] for i in others]
+    grouped = reshape(transpose(x, others + axes), [-1, int(np.prod(
+        [a.shape[i] for i in axes]))])
+    results = []
+    for i, row in enumerate(np.asarray(value_of(grouped))):
+        valid = ~np.isnan(row.astype(np.float64))
+        if valid.any():
+            results.append(quantile(getitem(grouped, (i, valid)), qs, method=method))
+        else:
+            results.append(Tensor(np.full(qs.shape, np.nan, a.dtype)))
+    out = stack(results)  # (groups, *q)
+    out = reshape(out, other_shape + list(qs.shape))
+    if qs.ndim:
+        out = moveaxis(out, list(range(-qs.ndim, 0)), list(range(qs.ndim)))
+    if keepdims:
+        for ax in sorted(axes):
+            out = expand_dims(out, ax + qs.ndim)
+    return out
+
+
+def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
+    qs = np.asarray(value_of(q), backend.floatx()) / np.asarray(100.0, backend.floatx())
+    return nanquantile(x, qs, axis=axis, method=method, keepdims=keepdims)
+
+
+def nanmedian(x, axis=None, keepdims=False):
+    if axis == () or axis == []:
+        return x if isinstance(x, Tensor) else Tensor(np.asarray(value_of(x)))
+    return nanquantile(x, 0.5, axis=axis, keepdims=keepdims)
+
+
+def nanprod(x, axis=None, keepdims=False):
+    """Π x over ``axis``, NaNs counted as 1 (and given no gradient)."""
+    a = np.asarray(value_of(x))
+    clean = where(np.isnan(a), a.dtype.type(1), x) if a.dtype.kind == "f" else x
+    return prod(clean, axis=axis, keepdims=keepdims)
+
+
+def nanvar(x, axis=None, keepdims=False):
+    """The variance of the non-NaN entries: Σ (x - nanmean)² / count over ``axis``."""
+    a = np.asarray(value_of(x))
+    dtype = dtypes.result_type(a.dtype, float)
+    x = cast(x, dtype)
+    valid = ~np.isnan(np.asarray(value_of(x)))
+    centered = where(valid, subtract(x, nanmean(x, axis=axis, keepdims=True)), 0.0)
+    count = np.sum(valid, axis=_axis(axis), keepdims=keepdims).astype(dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return divide(sum(square(centered), axis=axis, keepdims=keepdims), count)
+
+
+def nanstd(x, axis=None, keepdims=False):
+    return sqrt(nanvar(x, axis=axis, keepdims=keepdims))
+
+
+def _nan_arg(pick, fill, x, axis, keepdims):
+    a = np.asarray(value_of(x))
+    if a.dtype.kind != "f":
+        return Tensor(np.asarray(pick(a, axis=axis, keepdims=keepdims)).astype(np.int32))
+    missing = np.isnan(a)
+    index = pick(np.where(missing, fill, a), axis=axis, keepdims=keepdims)
+    empty = np.all(missing, axis=axis, keepdims=keepdims)
+    return Tensor(np.where(empty, -1, index).astype(np.int32))
+
+
+def nanargmax(x, axis=None, keepdims=False):
+    """The index of the largest non-NaN value (-1 where all are NaN), int32."""
+    return _nan_arg(np.argmax, -np.inf, x, axis, keepdims)
+
+
+def nanargmin(x, axis=None, keepdims=False):
+    """The index of the smallest non-NaN value (-1 where all are NaN), int32."""
+    return _nan_arg(np.argmin, np.inf, x, axis, keepdims)
+
+
+def nancumsum(x, axis=None, dtype=None):
+    """cumsum of ``nan_to_num(x)`` (as Keras: NaN counts 0 and ±inf becomes the largest
+    finite value)."""
+    return cumsum(nan_to_num(x), axis=axis, dtype=dtype)
+
+
+def nancumprod(x, axis=None, dtype=None):
+    """cumprod of ``nan_to_num(x, nan=1.0)`` (NaN counts 1)."""
+    return cumprod(nan_to_num(x, nan=1.0), axis=axis, dtype=dtype)
