@@ -8,7 +8,6 @@ mean over every sample seen since the last ``reset_state``.
 
 import numpy as np
 
-from minikeras import ops
 from minikeras.metrics.metric import Metric
 from minikeras.metrics.metrics_utils import (
     broadcast_weights,
@@ -78,9 +77,12 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         if isinstance(sample_weight, int) and np.ndim(values) == 0:
-            # one value weighted by a count, e.g. a batch loss by its batch size (every step)
-            self.total.assign_add(ops.convert_to_numpy(values) * sample_weight)
-            self.count.assign_add(sample_weight)
+            # one value weighted by a count, e.g. a batch loss by its batch size (every step).
+            # In Python floats, which NumPy rounds to the dtype as it adds them: the product of a
+            # float32 value and a count is exact in a double, so it rounds as float32 math would.
+            total, count = self.total.value, self.count.value
+            total += float(values) * sample_weight
+            count += sample_weight
             return
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, _mean,
                                                             self.dtype)

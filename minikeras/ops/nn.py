@@ -22,13 +22,15 @@ from minikeras.tensor import Tensor
 
 @functools.cache
 def _exp_limit(dtype):
-    """An x safely below overflow of e^x in ``dtype`` (87.7 for float32)."""
-    return (np.log(np.finfo(dtype).max) - 1).astype(dtype)
+    """An x safely below overflow of e^x in ``dtype`` (87.7 for float32), as a Python float that
+    ``dtype`` holds exactly (NumPy's ops take a Python number at half the cost of a NumPy one)."""
+    return float((np.log(np.finfo(dtype).max) - 1).astype(dtype))
 
 
 def _sigmoid(z):
     """1 / (1 + e^-z), with e^-z capped below overflow (the result there is < 1e-38 anyway)."""
-    z = np.asarray(z)
+    if type(z) is not np.ndarray:
+        z = np.asarray(z)
     if z.dtype == np.float16:  # e^-z would be capped too early (at e^10)
         return _sigmoid(z.astype(np.float32)).astype(np.float16)
     e = np.exp(np.minimum(-z, _exp_limit(z.dtype) if z.dtype.kind == "f" else 700))

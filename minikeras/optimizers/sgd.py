@@ -37,14 +37,14 @@ class SGD(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         w = variable.value
-        lr = w.dtype.type(learning_rate)
         step, nesterov_step = self._scratch(w, 2)  # in place: no new arrays each step
+        lr = float(learning_rate)  # its float32 value exactly; NumPy is faster with a Python float
         np.multiply(gradient, lr, out=step)             # step = g * lr
         if self.momentum == 0:
             w -= step                                   # w -= g * lr
             return
         m = self.momentums[self._get_variable_index(variable)].value
-        momentum = w.dtype.type(self.momentum)
+        momentum = self.momentum  # a Python float: NumPy rounds it to w's dtype, as Keras does
         m *= momentum                                   # m = momentum * m - g * lr
         m -= step
         if self.nesterov:
