@@ -748,7 +748,8 @@ def _check_sparse_labels(target, output):
         raise ValueError(f"{problem} target.shape={target_shape}, output.shape={output_shape}")
     labels = ops.convert_to_numpy(target).astype(np.int64, copy=False)
     num_classes = output_shape[-1]
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+    if labels.size and (np.minimum.reduce(labels, axis=None) < 0
+                        or np.maximum.reduce(labels, axis=None) >= num_classes):
         bad = labels[(labels < 0) | (labels >= num_classes)]
         raise ValueError(f"Received a label value of {bad[0]} which is outside the valid range "
                          f"of [0, {num_classes}). Label values: {labels.ravel()[:10].tolist()}")

@@ -24,7 +24,7 @@ def to_array(data, name):
     if array.dtype.kind not in "biuf":
         raise TypeError(f"`{name}` must hold numbers, but it has dtype {array.dtype} "
                         f"(first values: {array.ravel()[:3].tolist()}).")
-    if array.dtype.kind == "f" and array.dtype.name != backend.floatx():
+    if array.dtype.kind == "f" and backend.dtype_name(array.dtype) != backend.floatx():
         array = array.astype(backend.floatx())
     if array.ndim == 0:
         raise ValueError(f"`{name}` must be an array with a batch dimension, got a scalar.")

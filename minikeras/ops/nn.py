@@ -165,14 +165,14 @@ def exponential(x):
 
 
 def _softmax(z, axis):
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(z - np.maximum.reduce(z, axis=axis, keepdims=True))
+    return e / np.add.reduce(e, axis=axis, keepdims=True)
 
 
 def softmax(x, axis=-1):
     """s_i = e^(x_i - max x) / Σ_j e^(x_j - max x);  ds/dx: g ↦ s·(g - Σ g·s)."""
     s = _softmax(value_of(x), axis)
-    out = record(s, (x,), lambda g: s * (g - np.sum(g * s, axis=axis, keepdims=True)))
+    out = record(s, (x,), lambda g: s * (g - np.add.reduce(g * s, axis=axis, keepdims=True)))
     out._keras_logits = x
     return out
 
@@ -184,22 +184,22 @@ def sparsemax(x, axis=-1):
     ranked = -np.sort(-z, axis=-1)
     k = np.arange(1, z.shape[-1] + 1, dtype=z.dtype)
     cumulative = np.cumsum(ranked, axis=-1) - 1
-    size = np.sum(ranked - cumulative / k > 0, axis=-1, keepdims=True)
+    size = np.add.reduce(ranked - cumulative / k > 0, axis=-1, keepdims=True)
     tau = np.take_along_axis(cumulative, size - 1, axis=-1) / size.astype(z.dtype)
     p = np.moveaxis(np.maximum(z - tau, 0), -1, axis)
     support = p > 0
-    count = np.sum(support, axis=axis, keepdims=True)
+    count = np.add.reduce(support, axis=axis, keepdims=True)
     return record(p, (x,), lambda g: support * (
-        g - np.sum(g * support, axis=axis, keepdims=True) / count))
+        g - np.add.reduce(g * support, axis=axis, keepdims=True) / count))
 
 
 def log_softmax(x, axis=-1):
     """x - logsumexp(x);  d/dx: g ↦ g - softmax(x)·Σ g."""
     a = value_of(x)
-    shifted = a - np.max(a, axis=axis, keepdims=True)
-    lse = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = a - np.maximum.reduce(a, axis=axis, keepdims=True)
+    lse = np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
     out = shifted - lse
-    return record(out, (x,), lambda g: g - np.exp(out) * np.sum(g, axis=axis, keepdims=True))
+    return record(out, (x,), lambda g: g - np.exp(out) * np.add.reduce(g, axis=axis, keepdims=True))
 
 
 def one_hot(x, num_classes, axis=-1, dtype=None):
@@ -246,14 +246,14 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """
     y, v = value_of(target), value_of(output)
     if from_logits:
-        shifted = v - np.max(v, axis=axis, keepdims=True)
-        log_q = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        shifted = v - np.maximum.reduce(v, axis=axis, keepdims=True)
+        log_q = shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
         q = np.exp(log_q)
-        sum_y = np.sum(y, axis=axis, keepdims=True)
-        return record(-np.sum(y * log_q, axis=axis), (target, output),
+        sum_y = np.add.reduce(y, axis=axis, keepdims=True)
+        return record(-np.add.reduce(y * log_q, axis=axis), (target, output),
                       lambda g: -np.expand_dims(g, axis) * log_q,
                       lambda g: np.expand_dims(g, axis) * (q * sum_y - y))
-    total = np.sum(v, axis=axis, keepdims=True)
+    total = np.add.reduce(v, axis=axis, keepdims=True)
     q = v / total
     lo, hi = _clip_bounds(np.asarray(v).dtype)
     qc = np.clip(q, lo, hi)
@@ -261,9 +261,9 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
     def d_output(g):
         dq = -np.expand_dims(g, axis) * y / qc * ((q >= lo) & (q <= hi))
-        return (dq - np.sum(dq * q, axis=axis, keepdims=True)) / total
+        return (dq - np.add.reduce(dq * q, axis=axis, keepdims=True)) / total
 
-    return record(-np.sum(y * log_q, axis=axis), (target, output),
+    return record(-np.add.reduce(y * log_q, axis=axis), (target, output),
                   lambda g: -np.expand_dims(g, axis) * log_q, d_output)
 
 
@@ -282,9 +282,9 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
                          f"Received: axis={axis}")
     onehot = np.equal.outer(labels, np.arange(v.shape[-1])).astype(v.dtype)
     if from_logits:
-        shifted = v - np.max(v, axis=-1, keepdims=True)
-        log_q = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
-        return record(-np.sum(onehot * log_q, axis=-1), (output,),
+        shifted = v - np.maximum.reduce(v, axis=-1, keepdims=True)
+        log_q = shifted - np.log(np.add.reduce(np.exp(shifted), axis=-1, keepdims=True))
+        return record(-np.add.reduce(onehot * log_q, axis=-1), (output,),
                       lambda g: g[..., None] * (np.exp(log_q) - onehot))
     lo, hi = _clip_bounds(v.dtype)
     r = np.clip(v, lo, hi)
