@@ -251,13 +251,19 @@ def slice_update(inputs, start_indices, updates):
     key = tuple(builtins.slice(s, s + m) for s, m in zip(starts, u.shape, strict=True))
     out = a.copy()
     out[key] = u
+    return record(out, (inputs, updates), _zeroed_at(key), lambda g: g[key])
+
+
+def _zeroed_at(key):
+    """The backward function of overwriting ``inputs[key]``: g, with the overwritten entries 0
+    (they no longer reach the output)."""
 
     def d_inputs(g):
         grad = np.array(g, copy=True)
         grad[key] = 0
         return grad
 
-    return record(out, (inputs, updates), d_inputs, lambda g: g[key])
+    return d_inputs
 
 
 def _index_tuple(indices):
@@ -292,13 +298,7 @@ def scatter_update(inputs, indices, updates, reduction=None):
     out = a.copy()
     if reduction is None:
         out[key] = u
-
-        def d_inputs(g):
-            grad = np.array(g, copy=True)
-            grad[key] = 0
-            return grad
-
-        return record(out, (inputs, updates), d_inputs, lambda g: g[key])
+        return record(out, (inputs, updates), _zeroed_at(key), lambda g: g[key])
     if reduction == "add":
         np.add.at(out, key, u)
         return record(out, (inputs, updates), lambda g: g, lambda g: g[key])
