@@ -21,8 +21,8 @@ OPERAND_DTYPES = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32
                   "int", "float"]
 
 
-@pytest.mark.parametrize("type1, type2", itertools.product(ARRAY_DTYPES + PYTHON_TYPES,
-                                                           repeat=2))
+@pytest.mark.parametrize("type1, type2", list(itertools.product(ARRAY_DTYPES + PYTHON_TYPES,
+                                                                repeat=2)))
 def test_result_type(type1, type2):
     assert dtypes.result_type(type1, type2) == keras.backend.result_type(type1, type2)
 
