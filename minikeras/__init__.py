@@ -8,6 +8,7 @@ from minikeras import (
     activations,
     backend,
     callbacks,
+    config,
     constraints,
     datasets,
     initializers,
@@ -17,20 +18,35 @@ from minikeras import (
     models,
     ops,
     optimizers,
+    random,
     regularizers,
     saving,
     utils,
 )
 from minikeras.autodiff import GradientTape
-from minikeras.layers import Input, InputSpec, Layer
+from minikeras.dtype_policies import DTypePolicy, FloatDTypePolicy
+from minikeras.initializers import Initializer
+from minikeras.layers import Input, InputSpec, KerasTensor, Layer
+from minikeras.losses import Loss
+from minikeras.metrics import Metric
 from minikeras.models import Model, Sequential
+from minikeras.optimizers import Optimizer
+from minikeras.regularizers import Regularizer
 from minikeras.tensor import Tensor
 from minikeras.variables import Variable
 
 __version__ = "0.1.0"
 
+
+def version():
+    """minikeras's version string (``keras.version()`` returns Keras's)."""
+    return __version__
+
+
 __all__ = [
-    "GradientTape", "Input", "InputSpec", "Layer", "Model", "Sequential", "Tensor", "Variable",
-    "activations", "backend", "callbacks", "constraints", "datasets", "initializers", "layers",
-    "losses", "metrics", "models", "ops", "optimizers", "regularizers", "saving", "utils",
+    "DTypePolicy", "FloatDTypePolicy", "GradientTape", "Initializer", "Input", "InputSpec",
+    "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential",
+    "Tensor", "Variable", "activations", "backend", "callbacks", "config", "constraints",
+    "datasets", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
+    "random", "regularizers", "saving", "utils", "version",
 ]

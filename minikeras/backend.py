@@ -12,6 +12,7 @@ import numpy as np
 
 _FLOATX = "float32"
 _EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
 _NAME_COUNTERS = defaultdict(int)
 
 
@@ -40,6 +41,39 @@ def set_epsilon(value):
     _EPSILON = float(value)
 
 
+def image_data_format():
+    """Where image layers expect channels: ``'channels_last'`` (NHWC, the default) or
+    ``'channels_first'`` (NCHW)."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format):
+    """Set the default of every image layer's ``data_format`` argument."""
+    global _IMAGE_DATA_FORMAT
+    if data_format is None:  # Keras refuses None here (str(None) is not a format)
+        data_format = "None"
+    _IMAGE_DATA_FORMAT = standardize_data_format(data_format)
+
+
+def standardize_data_format(data_format):
+    """``None`` -> ``image_data_format()``; otherwise the lower-cased name, checked (what image
+    layers do with their ``data_format`` argument, as ``keras.src.backend.config`` does)."""
+    if data_format is None:
+        return image_data_format()
+    data_format = str(data_format).lower()
+    if data_format not in {"channels_first", "channels_last"}:
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={data_format}")
+    return data_format
+
+
+def backend():
+    """The name of the backend doing the computing: always ``'numpy'`` in minikeras (Keras's
+    own NumPy backend answers the same)."""
+    return "numpy"
+
+
 def clear_session():
     """Forget the automatic names given so far, so the next Dense is ``dense`` again."""
     _NAME_COUNTERS.clear()
@@ -60,8 +94,32 @@ def unique_name(base):
     return base if count == 0 else f"{base}_{count}"
 
 
+def get_uid(prefix=""):
+    """1, 2, 3... at successive calls for the same ``prefix``. It shares the counters that name
+    layers, as in Keras: after ``Dense`` named ``dense`` and ``dense_1``, ``get_uid('dense')``
+    is 3."""
+    _NAME_COUNTERS[prefix] += 1
+    return _NAME_COUNTERS[prefix]
+
+
+def is_keras_tensor(x):
+    """Whether ``x`` is a symbolic tensor of the functional API (what ``keras.Input`` returns)."""
+    from minikeras.layers.keras_tensor import KerasTensor  # layers build on this module
+
+    return isinstance(x, KerasTensor)
+
+
 def is_float_dtype(dtype):
-    return str(dtype).startswith(("float", "bfloat"))
+    """``float16`` ... ``float64`` (given as names, NumPy dtypes or ``float``)."""
+    if not isinstance(dtype, str):
+        dtype = standardize_dtype(dtype)
+    return dtype.startswith(("float", "bfloat"))
+
+
+def is_int_dtype(dtype):
+    """``int8`` ... ``int64`` and ``uint8`` ... ``uint64`` (given as names, NumPy dtypes or
+    ``int``)."""
+    return standardize_dtype(dtype).startswith(("int", "uint"))
 
 
 @functools.cache
@@ -89,6 +147,8 @@ def standardize_dtype(dtype):
         return "int32"
     if dtype is bool:
         return "bool"
+    if isinstance(dtype, type) and issubclass(dtype, np.generic):  # np.int32 -> 'int32'
+        return dtype_name(np.dtype(dtype))
     name = getattr(dtype, "name", None) or str(dtype)
     return {"float": floatx(), "double": "float64"}.get(name, name)
 

@@ -5,13 +5,7 @@ callback overrides the ones it needs. Every hook does nothing by default, except
 ``on_train_batch_*`` hooks, which forward to the older names ``on_batch_begin``/``on_batch_end``.
 """
 
-import sys
-
-
-def print_msg(message, line_break=True):
-    """Write ``message`` to stdout and flush (``keras.src.utils.io_utils.print_msg``)."""
-    sys.stdout.write(f"{message}\n" if line_break else str(message))
-    sys.stdout.flush()
+from minikeras.utils.io_utils import print_msg  # noqa: F401  (the callbacks import it here)
 
 
 class Callback:

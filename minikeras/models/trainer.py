@@ -16,8 +16,8 @@ import functools
 import numpy as np
 
 from minikeras import callbacks as callbacks_module
+from minikeras import config, ops, optimizers
 from minikeras import metrics as metrics_module
-from minikeras import ops, optimizers
 from minikeras.autodiff import GradientTape
 from minikeras.models import data_adapter
 from minikeras.models.compile_utils import (
@@ -173,6 +173,7 @@ class Trainer:
             validation_batch_size=None, validation_freq=1):
         """Train for ``epochs`` passes over the data; returns the ``History``."""
         self._assert_compiled()
+        epochs, steps_per_epoch = config._capped(epochs, steps_per_epoch)  # set_max_epochs
         _check_batch_size(batch_size)
         if not 0 <= validation_split < 1:
             raise ValueError("`validation_split` must be a float in [0, 1). Received: "

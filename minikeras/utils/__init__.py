@@ -13,6 +13,11 @@ from minikeras.saving.object_registration import (
 )
 from minikeras.saving.serialization import deserialize_keras_object, serialize_keras_object
 from minikeras.utils.file_utils import get_file
+from minikeras.utils.io_utils import (
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 from minikeras.utils.numerical_utils import normalize, to_categorical
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset, Sequence
@@ -31,7 +36,9 @@ def is_keras_tensor(x):
 
 __all__ = [
     "CustomObjectScope", "Progbar", "PyDataset", "Sequence", "clear_session",
-    "custom_object_scope", "deserialize_keras_object", "get_custom_objects", "get_file",
+    "custom_object_scope", "deserialize_keras_object", "disable_interactive_logging",
+    "enable_interactive_logging", "get_custom_objects", "get_file",
+    "is_interactive_logging_enabled",
     "get_registered_name", "get_registered_object", "is_keras_tensor", "normalize",
     "pack_x_y_sample_weight", "pad_sequences", "register_keras_serializable",
     "serialize_keras_object", "set_random_seed", "standardize_dtype", "to_categorical",

@@ -19,6 +19,8 @@ import time
 
 import numpy as np
 
+from minikeras.utils import io_utils
+
 
 class Progbar:
     """``Progbar(target, width=20, verbose=1, interval=0.05, stateful_metrics=None,
@@ -164,8 +166,7 @@ class Progbar:
 
     @staticmethod
     def _write(message):
-        sys.stdout.write(message)
-        sys.stdout.flush()
+        io_utils.print_msg(message, line_break=False)  # stdout, or `logging` if not interactive
 
     def _estimate_step_duration(self, current, now):
         """Seconds per step. The first step (often slow: setup, compilation) is left out of the

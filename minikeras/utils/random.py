@@ -1,9 +1,9 @@
 """The one source of randomness in minikeras: a NumPy ``Generator`` shared by every random op.
 
-Initializers and Dropout draw from here, so ``set_random_seed(42)`` makes a whole script
-reproducible, like ``keras.utils.set_random_seed``. Keras's exact random numbers come from
-TensorFlow's Philox generator and cannot be reproduced with NumPy: tests compare statistics,
-never raw random values.
+Initializers, Dropout and ``minikeras.random``'s unseeded calls draw from here, so
+``set_random_seed(42)`` makes a whole script reproducible, like ``keras.utils.set_random_seed``.
+Keras's exact random numbers come from TensorFlow's Philox generator and cannot be reproduced
+with NumPy: tests compare statistics, never raw random values.
 """
 
 import random

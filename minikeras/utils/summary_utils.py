@@ -23,7 +23,8 @@ import math
 import os
 import re
 import shutil
-import sys
+
+from minikeras.utils import io_utils
 
 # Bits per value, as Keras counts memory (``keras.src.utils.dtype_utils.DTYPE_TO_SIZE``).
 DTYPE_TO_SIZE = {
@@ -157,8 +158,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     if print_fn:
         print_fn(text)
     else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        io_utils.print_msg(text, line_break=False)  # stdout, or `logging` if not interactive
 
 
 def _layer_fields(layer, prefix, show_trainable, connections=None):
