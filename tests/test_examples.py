@@ -124,6 +124,14 @@ def check_functional_api(out):
     assert probability < 0.5  # 4 + 2·5 = 14 < 15: a fail, as the data was made
 
 
+def check_mnist_cnn(out):
+    assert "(Conv2D)" in out and "(MaxPooling2D)" in out and "Total params: 1,898" in out
+    first, last = key_line(r"Training loss ([\d.]+) -> ([\d.]+)", out)
+    assert last < first
+    (accuracy,) = key_line(r"Test accuracy: ([\d.]+)", out)
+    assert accuracy >= 0.9
+
+
 CHECKS = {
     "01_one_neuron.py": check_one_neuron,
     "02_logistic_regression.py": check_logistic_regression,
@@ -136,6 +144,7 @@ CHECKS = {
     "09_learning_rate_batches_epochs.py": check_hyperparameters,
     "10_custom_layer.py": check_custom_layer,
     "11_functional_api.py": check_functional_api,
+    "12_mnist_cnn.py": check_mnist_cnn,
 }
 
 

@@ -49,10 +49,12 @@ from minikeras.ops.linalg import (
 )
 from minikeras.ops.math import erf, erfc, erfinv, in_top_k, rsqrt, segment_sum, top_k
 from minikeras.ops.nn import (
+    average_pool,
     batch_normalization,
     binary_crossentropy,
     categorical_crossentropy,
     celu,
+    conv,
     elu,
     exponential,
     gelu,
@@ -66,6 +68,7 @@ from minikeras.ops.nn import (
     leaky_relu,
     log_sigmoid,
     log_softmax,
+    max_pool,
     mish,
     moments,
     multi_hot,

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from minikeras import backend
+from minikeras import backend, dtypes
 from minikeras.autodiff import record
 from minikeras.ops import numpy as np_ops
 from minikeras.ops.core import cast, stop_gradient, value_of
@@ -539,3 +539,205 @@ def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwa
     if dtype == "bool":
         return Tensor(np.any(hot, axis=reduction_axis))
     return Tensor(np.max(hot, axis=reduction_axis))
+
+
+# --- convolution and pooling: every window of the image as a row (im2col) ---------------------
+#
+# An image batch is (batch, height, width, channels) ("channels_last"). ``_windows`` views every
+# window a kernel (or pool) slides over as one array of shape (batch, out_h, out_w, kh, kw,
+# channels), without copying; ``_scatter_windows`` is its adjoint (col2im): it adds a value for
+# each window element back onto the pixel it was read from. A convolution is then one matrix
+# product, and the backward of conv and of both poolings is one scatter.
+
+
+def _pair(value, name):
+    """An int or a pair of ints, as a pair: one number per spatial axis (height, width)."""
+    if isinstance(value, int | np.integer):
+        return (int(value), int(value))
+    pair = tuple(int(v) for v in value)
+    if len(pair) == 1:
+        return pair * 2
+    if len(pair) != 2:
+        raise ValueError(f"The `{name}` argument must be an int or a tuple of 2 integers "
+                         f"(minikeras convolves and pools 2D images). Received {name}={value}")
+    return pair
+
+
+def _same_padding(size, window, stride):
+    """TensorFlow's "same" padding of one axis: the output has ceil(size / stride) positions, the
+    input is padded just enough for the last window to fit, and an odd pad puts its extra
+    element at the end (bottom / right)."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + window - size, 0)
+    return total // 2, total - total // 2
+
+
+def _padded(a, window, strides, padding, dilation, fill, op):
+    """``a`` padded with ``fill`` as ``padding`` says, and the pads ((top, bottom), (left,
+    right)); checks the rank and that at least one window fits."""
+    if a.ndim != 4:
+        raise ValueError(f"`{op}` expects inputs of rank 4, (batch, height, width, channels); "
+                         f"received input of shape {a.shape}. (minikeras convolves and pools "
+                         f"2D images only.)")
+    spans = [(k - 1) * d + 1 for k, d in zip(window, dilation, strict=True)]  # dilated extent
+    mode = str(padding).lower()
+    if mode == "valid":
+        pads = ((0, 0), (0, 0))
+    elif mode == "same":
+        pads = tuple(_same_padding(a.shape[1 + i], spans[i], strides[i]) for i in range(2))
+    else:
+        raise ValueError(f"`padding` must be either 'valid' or 'same'. Received: {padding}")
+    if pads != ((0, 0), (0, 0)):
+        a = np.pad(a, ((0, 0), *pads, (0, 0)), constant_values=fill)
+    if a.shape[1] < spans[0] or a.shape[2] < spans[1]:
+        raise ValueError(f"Computed output size would be zero or negative: `{op}` with a window "
+                         f"of {tuple(window)} (dilation {tuple(dilation)}) does not fit an input "
+                         f"of shape {a.shape} with padding='{mode}'.")
+    return a, pads
+
+
+def _windows(a, window, strides, dilation):
+    """A view of shape (batch, out_h, out_w, kh, kw, channels): window (y, x) starts at pixel
+    (y·sh, x·sw) and reads every dh-th row and dw-th column. Nothing is copied."""
+    n, h, w, c = a.shape
+    (kh, kw), (sh, sw), (dh, dw) = window, strides, dilation
+    oh, ow = (h - (kh - 1) * dh - 1) // sh + 1, (w - (kw - 1) * dw - 1) // sw + 1
+    s0, s1, s2, s3 = a.strides
+    return np.lib.stride_tricks.as_strided(
+        a, (n, oh, ow, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3), writeable=False)
+
+
+def _scatter_windows(pieces, padded_shape, pads, strides, dilation):
+    """The adjoint of ``_windows`` (col2im): ``pieces`` has the windows' shape (batch, out_h,
+    out_w, kh, kw, channels); each piece is added onto the pixel its window element read, then
+    the padding is cropped off. One shifted, strided slice per kernel offset (i, j)."""
+    n, oh, ow, kh, kw, c = pieces.shape
+    (sh, sw), (dh, dw) = strides, dilation
+    grad = np.zeros(padded_shape, pieces.dtype)
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
+        for j in range(kw):
+            cols = slice(j * dw, j * dw + (ow - 1) * sw + 1, sw)
+            grad[:, rows, cols, :] += pieces[:, :, :, i, j, :]
+    (top, bottom), (left, right) = pads
+    return grad[:, top:padded_shape[1] - bottom, left:padded_shape[2] - right, :]
+
+
+def _channels_first(op, inputs, *args, **kwargs):
+    """Run a channels_last ``op`` on (batch, channels, height, width) inputs: transpose in and
+    out (recorded ops, so gradients flow through them)."""
+    x = np_ops.transpose(inputs, (0, 2, 3, 1))
+    return np_ops.transpose(op(x, *args, data_format="channels_last", **kwargs), (0, 3, 1, 2))
+
+
+def _data_format(data_format):
+    data_format = "channels_last" if data_format is None else str(data_format).lower()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError("The `data_format` argument must be one of {'channels_first', "
+                         f"'channels_last'}}. Received: data_format={data_format}")
+    return data_format
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """2D convolution (a cross-correlation, as in Keras) of (batch, height, width, channels)
+    inputs with a (kh, kw, channels, filters) kernel:
+        out[n, y, x, f] = Σ_{i, j, c} in[n, y·sh + i·dh, x·sw + j·dw, c] · kernel[i, j, c, f]
+
+    im2col: each window becomes one row of P (n·out_h·out_w rows, kh·kw·channels columns) and
+    the kernel one matrix W (kh·kw·channels, filters); then it is Dense's product, row by row:
+        Z = P W
+        dL/dW = Pᵀ g          a weight's gradient sums input x gradient over every window
+        dL/dP = g Wᵀ          and col2im adds each window's row back onto its pixels: dL/dx
+    """
+    if _data_format(data_format) == "channels_first":
+        return _channels_first(conv, inputs, kernel, strides=strides, padding=padding,
+                               dilation_rate=dilation_rate)
+    x, k = value_of(inputs), value_of(kernel)
+    x, k = np.asarray(x), np.asarray(k)
+    if x.dtype != k.dtype:
+        x, k = dtypes.promote(x, k)
+    if k.ndim != 4:
+        raise ValueError(f"`conv` expects a kernel of rank 4, (kh, kw, in_channels, filters); "
+                         f"received kernel of shape {k.shape} for inputs of shape {x.shape}.")
+    if x.ndim == 4 and k.shape[2] != x.shape[-1]:
+        if x.shape[-1] % k.shape[2] == 0:
+            raise NotImplementedError(
+                f"Grouped convolution (inputs with {x.shape[-1]} channels, a kernel for "
+                f"{k.shape[2]}) is not implemented in minikeras.")
+        raise ValueError(f"The kernel's input channels ({k.shape[2]}, kernel shape {k.shape}) "
+                         f"must equal the inputs' last axis (input shape {x.shape}).")
+    kh, kw, c, f = k.shape
+    strides, dilation = _pair(strides, "strides"), _pair(dilation_rate, "dilation_rate")
+    a, pads = _padded(x, (kh, kw), strides, padding, dilation, 0, "conv")
+    windows = _windows(a, (kh, kw), strides, dilation)
+    n, oh, ow = windows.shape[:3]
+    patches = windows.reshape(n * oh * ow, kh * kw * c)  # the one copy: im2col
+    w = k.reshape(kh * kw * c, f)
+    z = patches.dot(w).reshape(n, oh, ow, f)
+
+    def d_inputs(g):
+        pieces = g.reshape(-1, f).dot(w.T).reshape(windows.shape)  # dL/dP = g Wᵀ
+        return _scatter_windows(pieces, a.shape, pads, strides, dilation)  # col2im
+
+    def d_kernel(g):
+        return patches.T.dot(g.reshape(-1, f)).reshape(k.shape)  # dL/dW = Pᵀ g
+
+    return record(z, (inputs, kernel), d_inputs, d_kernel)
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """The largest value of each window (windows move by ``strides``, default ``pool_size``):
+        out[n, y, x, c] = max_{i, j} in[n, y·sh + i, x·sw + j, c]
+        d/d in = g at the window's maximum, 0 at its other elements; of tied maxima the first
+                 in reading order gets it all (as TensorFlow). "same" pads with -inf.
+    """
+    if _data_format(data_format) == "channels_first":
+        return _channels_first(max_pool, inputs, pool_size, strides=strides, padding=padding)
+    a = np.asarray(value_of(inputs))
+    pool = _pair(pool_size, "pool_size")
+    strides = pool if strides is None else _pair(strides, "strides")
+    fill = -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min
+    padded, pads = _padded(a, pool, strides, padding, (1, 1), fill, "max_pool")
+    windows = _windows(padded, pool, strides, (1, 1))
+    n, oh, ow, ph, pw, c = windows.shape
+    flat = windows.reshape(n, oh, ow, ph * pw, c)
+    out = flat.max(axis=3)
+    first = flat.argmax(axis=3)  # where the gradient goes: the first maximum of each window
+
+    def d_inputs(g):
+        hit = first[:, :, :, None, :] == np.arange(ph * pw)[:, None]  # one-hot: the argmax
+        pieces = (hit * g[:, :, :, None, :]).reshape(windows.shape)
+        return _scatter_windows(pieces, padded.shape, pads, strides, (1, 1))
+
+    return record(out, (inputs,), d_inputs)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """The mean of each window:
+        out[n, y, x, c] = Σ_{i, j} in[n, y·sh + i, x·sw + j, c] / count
+        d/d in = g / count at each element of the window
+    where count = ph·pw, except that with "same" padding it counts only the real (un-padded)
+    elements of the window, as TensorFlow does.
+    """
+    if _data_format(data_format) == "channels_first":
+        return _channels_first(average_pool, inputs, pool_size, strides=strides, padding=padding)
+    a = np.asarray(value_of(inputs))
+    pool = _pair(pool_size, "pool_size")
+    strides = pool if strides is None else _pair(strides, "strides")
+    padded, pads = _padded(a, pool, strides, padding, (1, 1), 0, "average_pool")
+    windows = _windows(padded, pool, strides, (1, 1))
+    dtype = a.dtype if a.dtype.kind == "f" else np.dtype(backend.floatx())
+    if pads == ((0, 0), (0, 0)):
+        count = np.asarray(pool[0] * pool[1], dtype)
+    else:  # pool a ones image padded with zeros: how many real pixels each window covers
+        ones, _ = _padded(np.ones((1, *a.shape[1:3], 1), dtype), pool, strides, padding, (1, 1),
+                          0, "average_pool")
+        count = _windows(ones, pool, strides, (1, 1)).sum(axis=(3, 4))
+    out = (windows.sum(axis=(3, 4)) / count).astype(dtype, copy=False)
+
+    def d_inputs(g):
+        share = g / count  # each element's share of its window's gradient
+        pieces = np.broadcast_to(share[:, :, :, None, None, :], windows.shape)
+        return _scatter_windows(pieces, padded.shape, pads, strides, (1, 1))
+
+    return record(out, (inputs,), d_inputs)

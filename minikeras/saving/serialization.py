@@ -10,7 +10,7 @@ registered with ``register_keras_serializable`` or passed in ``custom_objects``.
 (``"__lambda__"``, stored as bytecode) is refused unless ``safe_mode=False``.
 """
 
-import base64
+import codecs
 import importlib
 import inspect
 import marshal
@@ -96,7 +96,7 @@ def serialize_keras_object(obj):
                       "to reload the object, you will have to pass `safe_mode=False` to the "
                       "loading function. Please avoid using `lambda` in the future, and use "
                       "named Python functions instead.", stacklevel=2)
-        return {"class_name": "__lambda__", "config": {"value": _func_dump(obj)}}
+        return {"class_name": "__lambda__", "config": {"value": func_dump(obj)}}
     if isinstance(obj, types.FunctionType | types.BuiltinFunctionType):
         return _serialize_function(obj)
     if not hasattr(obj, "get_config"):
@@ -258,7 +258,7 @@ def _deserialize_special(config, safe_mode):
     if name == "__lambda__":
         if safe_mode is not False:
             raise ValueError(_LAMBDA_REFUSED)
-        return _func_load(inner["value"])
+        return func_load(*inner["value"])
     return _NOT_SPECIAL
 
 
@@ -319,17 +319,17 @@ def find_lambdas(config, path="config"):
     return found
 
 
-def _func_dump(fn):
-    """A function's bytecode, defaults and closure as Keras stores a lambda."""
-    code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
+def func_dump(fn):
+    """A function's bytecode, defaults and closure as Keras stores a lambda: the bytecode in
+    base64 with a line break every 76 characters, as Python's ``codecs`` writes it."""
+    code = codecs.encode(marshal.dumps(fn.__code__), "base64").decode("ascii")
     closure = tuple(c.cell_contents for c in fn.__closure__) if fn.__closure__ else None
     return code, fn.__defaults__, closure
 
 
-def _func_load(value):
+def func_load(code, defaults=None, closure=None):
     """Rebuild a dumped lambda: this runs code from the file, hence only with safe_mode=False."""
-    code, defaults, closure = value
-    code = marshal.loads(base64.b64decode(code.encode("ascii")))
+    code = marshal.loads(codecs.decode(code.encode("ascii"), "base64"))
     if closure is not None:
         closure = tuple(types.CellType(c) for c in closure)
     return types.FunctionType(code, globals(), name=code.co_name,
