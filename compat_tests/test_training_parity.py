@@ -101,6 +101,9 @@ OPTIMIZERS = {  # id: (class name, kwargs, tolerance)
     "adamax": ("Adamax", dict(learning_rate=0.01), ADAM_ATOL),
     "nadam": ("Nadam", dict(learning_rate=0.01), ADAM_ATOL),
     "ftrl": ("Ftrl", dict(learning_rate=0.1), ADAM_ATOL),
+    # fit ends by replacing the weights with their moving averages (finalize_variable_values)
+    "sgd_ema": ("SGD", dict(learning_rate=0.1, use_ema=True, ema_momentum=0.9), SGD_ATOL),
+    "adam_ema": ("Adam", dict(learning_rate=0.01, use_ema=True, ema_momentum=0.5), ADAM_ATOL),
 }
 
 

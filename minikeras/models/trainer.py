@@ -207,6 +207,7 @@ class Trainer:
         self.stop_training = False
         callbacks.on_train_begin()
         epoch_logs = None
+        initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch  # BackupAndRestore
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
@@ -228,6 +229,8 @@ class Trainer:
             callbacks.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
+        if epochs > 0 and self.optimizer.built:  # with use_ema, the weights become their averages
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callbacks.on_train_end(logs=epoch_logs)
         return self.history
 

@@ -1,5 +1,6 @@
 """``minikeras.utils``: labels, seeds, the progress bar, the summary table, get_file, PyDataset,
-padding sequences, and (as in Keras) the saving registry and a few backend helpers."""
+padding sequences, splitting and windowing data, and (as in Keras) the saving registry and a few
+backend helpers."""
 
 from minikeras.backend import clear_session, standardize_dtype
 from minikeras.layers.keras_tensor import KerasTensor
@@ -12,7 +13,10 @@ from minikeras.saving.object_registration import (
     register_keras_serializable,
 )
 from minikeras.saving.serialization import deserialize_keras_object, serialize_keras_object
+from minikeras.utils.config import Config
+from minikeras.utils.dataset_utils import split_dataset
 from minikeras.utils.file_utils import get_file
+from minikeras.utils.graph_utils import get_source_inputs
 from minikeras.utils.io_utils import (
     disable_interactive_logging,
     enable_interactive_logging,
@@ -27,6 +31,8 @@ from minikeras.utils.sequence_utils import (
     pad_sequences,
     unpack_x_y_sample_weight,
 )
+from minikeras.utils.text_dataset_utils import text_dataset_from_directory
+from minikeras.utils.timeseries_dataset import timeseries_dataset_from_array
 
 
 def is_keras_tensor(x):
@@ -35,12 +41,13 @@ def is_keras_tensor(x):
 
 
 __all__ = [
-    "CustomObjectScope", "Progbar", "PyDataset", "Sequence", "clear_session",
+    "Config", "CustomObjectScope", "Progbar", "PyDataset", "Sequence", "clear_session",
     "custom_object_scope", "deserialize_keras_object", "disable_interactive_logging",
-    "enable_interactive_logging", "get_custom_objects", "get_file",
+    "enable_interactive_logging", "get_custom_objects", "get_file", "get_source_inputs",
     "is_interactive_logging_enabled",
     "get_registered_name", "get_registered_object", "is_keras_tensor", "normalize",
     "pack_x_y_sample_weight", "pad_sequences", "register_keras_serializable",
-    "serialize_keras_object", "set_random_seed", "standardize_dtype", "to_categorical",
+    "serialize_keras_object", "set_random_seed", "split_dataset", "standardize_dtype",
+    "text_dataset_from_directory", "timeseries_dataset_from_array", "to_categorical",
     "unpack_x_y_sample_weight",
 ]

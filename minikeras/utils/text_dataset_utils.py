@@ -1,0 +1,215 @@
+"""text_dataset_from_directory: batches of texts read from a folder of ``.txt`` files
+(``keras.utils.text_dataset_from_directory``).
+
+With ``labels="inferred"`` each subfolder is a class, named by the folder, numbered in sorted
+order::
+
+    main_directory/
+        class_a/  a_text_1.txt  a_text_2.txt
+        class_b/  b_text_1.txt  b_text_2.txt
+
+Keras returns a ``tf.data.Dataset`` of ``(string tensor, labels)`` batches; minikeras returns a
+``PyDataset`` whose batches are ``(list of str, labels)`` (or just the list without labels), with
+``class_names`` set as in Keras. Files are read when their batch is asked for.
+"""
+
+import os
+
+import numpy as np
+
+from minikeras.utils.io_utils import print_msg
+from minikeras.utils.py_dataset import PyDataset
+
+
+def text_dataset_from_directory(directory, labels="inferred", label_mode="int", class_names=None,
+                                batch_size=32, max_length=None, shuffle=True, seed=None,
+                                validation_split=None, subset=None, follow_links=False,
+                                format="tf", verbose=True):
+    """The texts under ``directory`` and their labels, in batches of ``batch_size`` (None: one
+    text per item).
+
+    ``label_mode``: ``"int"`` (int32 class indices), ``"categorical"`` (float32 one-hot),
+    ``"binary"`` (float32, shape ``(batch, 1)``, exactly 2 classes) or None (texts only).
+    ``labels`` may also be a list of int labels for the files in sorted path order, or None.
+    ``max_length`` keeps the first ``max_length`` bytes of each file (as ``tf.strings.substr``;
+    a character cut in two is dropped). ``validation_split`` with ``subset`` ("training",
+    "validation" or "both": a list of the two) keeps the last fraction of the files for
+    validation. ``shuffle`` shuffles the file list once with ``np.random.RandomState(seed)``,
+    as Keras does before its own per-epoch tf.data shuffle, which minikeras does not add.
+    ``format`` ("tf" or "grain") is checked and ignored.
+    """
+    if labels not in ("inferred", None):
+        if not isinstance(labels, list | tuple):
+            raise ValueError(
+                "`labels` argument should be a list/tuple of integer labels, of the same size as "
+                "the number of text files in the target directory. If you wish to infer the "
+                "labels from the subdirectory names in the target directory, pass "
+                '`labels="inferred"`. If you wish to get a dataset that only contains text '
+                f"samples (no labels), pass `labels=None`. Received: labels={labels}")
+        if class_names:
+            raise ValueError('You can only pass `class_names` if `labels="inferred"`. Received: '
+                             f"labels={labels}, and class_names={class_names}")
+    if label_mode not in {"int", "categorical", "binary", None}:
+        raise ValueError('`label_mode` argument must be one of "int", "categorical", "binary", '
+                         f"or None. Received: label_mode={label_mode}")
+    if format not in ("tf", "grain"):
+        raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
+    if labels is None or label_mode is None:
+        labels = label_mode = None
+    _check_validation_split_arg(validation_split, subset, shuffle, seed)
+    if seed is None:
+        seed = np.random.randint(1e6)
+    file_paths, labels, class_names = _index_directory(
+        directory, labels, class_names, shuffle, seed, follow_links, verbose)
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 '
+                         f"class_names. Received: class_names={class_names}")
+    num_classes = len(class_names) if class_names else 0
+
+    def make(subset_name, what="text files"):
+        paths, subset_labels = _training_or_validation_split(
+            file_paths, labels, validation_split, subset_name)
+        if not paths:
+            raise ValueError(f"No {what} found in directory {directory}. Allowed format: .txt")
+        dataset = TextFilesDataset(paths, subset_labels, label_mode, num_classes, max_length,
+                                   batch_size)
+        dataset.class_names = class_names
+        return dataset
+
+    if subset == "both":
+        return [make("training", "training text files"),
+                make("validation", "validation text files")]
+    return make(subset)
+
+
+class TextFilesDataset(PyDataset):
+    """Batches of ``(texts, labels)`` read on demand from a list of file paths."""
+
+    def __init__(self, file_paths, labels, label_mode, num_classes, max_length, batch_size):
+        super().__init__()
+        self.file_paths = list(file_paths)
+        self.labels = labels
+        self.label_mode = label_mode
+        self.num_classes = num_classes
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.class_names = None
+
+    def __len__(self):
+        if self.batch_size is None:
+            return len(self.file_paths)
+        return -(-len(self.file_paths) // self.batch_size)
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"Batch index {index} out of range for {len(self)} batches.")
+        if self.batch_size is None:
+            selected = slice(index, index + 1)
+        else:
+            selected = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        texts = [self._read(path) for path in self.file_paths[selected]]
+        if self.label_mode is None:
+            return texts[0] if self.batch_size is None else texts
+        labels = np.asarray(self.labels[selected], dtype="int32")
+        if self.label_mode == "binary":
+            labels = labels.astype("float32")[:, None]
+        elif self.label_mode == "categorical":
+            labels = np.eye(self.num_classes, dtype="float32")[labels]
+        if self.batch_size is None:
+            return texts[0], labels[0]
+        return texts, labels
+
+    def _read(self, path):
+        with open(path, "rb") as f:
+            content = f.read()
+        if self.max_length is not None:
+            content = content[:self.max_length]
+        return content.decode("utf-8", errors="ignore")
+
+
+def _check_validation_split_arg(validation_split, subset, shuffle, seed):
+    if validation_split and not 0 < validation_split < 1:
+        raise ValueError(f"`validation_split` must be between 0 and 1, received: "
+                         f"{validation_split}")
+    if (validation_split or subset) and not (validation_split and subset):
+        raise ValueError("If `subset` is set, `validation_split` must be set, and inversely.")
+    if subset not in ("training", "validation", "both", None):
+        raise ValueError('`subset` must be either "training", "validation" or "both", '
+                         f"received: {subset}")
+    if validation_split and shuffle and seed is None:
+        raise ValueError("If using `validation_split` and shuffling the data, you must provide "
+                         "a `seed` argument, to make sure that there is no overlap between the "
+                         "training and validation subset.")
+
+
+def _index_directory(directory, labels, class_names, shuffle, seed, follow_links, verbose):
+    """The ``.txt`` files (class folders in sorted order, files sorted within each), their
+    labels and the class names; shuffled together with ``RandomState(seed)``."""
+    if labels == "inferred":
+        subdirs = [subdir for subdir in sorted(os.listdir(directory))
+                   if os.path.isdir(os.path.join(directory, subdir))
+                   and not subdir.startswith(".")]
+        if class_names is not None:
+            if not set(class_names).issubset(set(subdirs)):
+                raise ValueError(
+                    "The `class_names` passed did not match the names of the subdirectories of "
+                    f"the target directory. Expected: {subdirs} (or a subset of it), but "
+                    f"received: class_names={class_names}")
+            subdirs = class_names  # keep the order given
+    else:
+        subdirs = [""]  # no labels or given labels: index from the folder itself down
+        if class_names is not None:
+            if labels is None:
+                raise ValueError("When `labels=None` (no labels), argument `class_names` cannot "
+                                 "be specified.")
+            raise ValueError("When argument `labels` is specified, argument `class_names` cannot "
+                             "be specified (the `class_names` will be the sorted list of labels).")
+    class_names = subdirs
+    filenames, inferred = [], []
+    for index, subdir in enumerate(subdirs):
+        dirpath = os.path.join(directory, subdir)
+        walk = sorted(os.walk(dirpath, followlinks=follow_links), key=lambda x: x[0])
+        for root, _, files in walk:
+            for fname in sorted(files):
+                if fname.lower().endswith(".txt"):
+                    relative = os.path.relpath(os.path.join(root, fname), dirpath)
+                    filenames.append(os.path.join(os.path.basename(dirpath), relative))
+                    inferred.append(index)
+    if labels == "inferred":
+        labels = np.array(inferred, dtype="int32")
+    elif labels is None:
+        class_names = None
+    else:
+        if len(labels) != len(filenames):
+            raise ValueError(
+                "Expected the lengths of `labels` to match the number of files in the target "
+                f"directory. len(labels) is {len(labels)} while we found {len(filenames)} files "
+                f"in directory {directory}.")
+        class_names = [str(label) for label in sorted(set(labels))]
+        labels = list(labels)
+    if verbose:
+        if labels is None:
+            print_msg(f"Found {len(filenames)} files.")
+        else:
+            print_msg(f"Found {len(filenames)} files belonging to {len(class_names)} classes.")
+    file_paths = [os.path.join(directory, fname) for fname in filenames]
+    if shuffle:
+        np.random.RandomState(seed).shuffle(file_paths)
+        if labels is not None:
+            np.random.RandomState(seed).shuffle(labels)
+    return file_paths, labels, class_names
+
+
+def _training_or_validation_split(samples, labels, validation_split, subset):
+    if not validation_split:
+        return samples, labels
+    num_val_samples = int(validation_split * len(samples))
+    if subset == "training":
+        print_msg(f"Using {len(samples) - num_val_samples} files for training.")
+        samples = samples[:-num_val_samples]
+        labels = None if labels is None else labels[:-num_val_samples]
+    elif subset == "validation":
+        print_msg(f"Using {num_val_samples} files for validation.")
+        samples = samples[-num_val_samples:]
+        labels = None if labels is None else labels[-num_val_samples:]
+    return samples, labels
