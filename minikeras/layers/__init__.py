@@ -5,7 +5,9 @@ from minikeras.layers.activity_regularization import ActivityRegularization
 from minikeras.layers.advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.convolutional import Conv2D, Convolution2D
+from minikeras.layers.convolutional_1d import Conv1D, Convolution1D
 from minikeras.layers.dense import Dense
+from minikeras.layers.dot import Dot, dot
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.embedding import Embedding
 from minikeras.layers.flatten import Flatten
@@ -19,6 +21,7 @@ from minikeras.layers.global_pooling import (
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
 )
+from minikeras.layers.group_normalization import GroupNormalization
 from minikeras.layers.identity import Identity
 from minikeras.layers.input_layer import Input, InputLayer
 from minikeras.layers.input_spec import InputSpec
@@ -26,6 +29,7 @@ from minikeras.layers.keras_tensor import KerasTensor
 from minikeras.layers.lambda_layer import Lambda
 from minikeras.layers.layer import Layer
 from minikeras.layers.layer_normalization import LayerNormalization
+from minikeras.layers.masking import Masking
 from minikeras.layers.merging import (
     Add,
     Average,
@@ -45,16 +49,44 @@ from minikeras.layers.merging import (
 from minikeras.layers.noise import GaussianDropout, GaussianNoise
 from minikeras.layers.normalization import Normalization
 from minikeras.layers.pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
+from minikeras.layers.pooling_1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
 from minikeras.layers.rescaling import Rescaling
 from minikeras.layers.reshape import Reshape
+from minikeras.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Permute,
+    RepeatVector,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
+from minikeras.layers.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+)
+from minikeras.layers.spatial_dropout import AlphaDropout, SpatialDropout1D, SpatialDropout2D
+from minikeras.layers.unit_normalization import UnitNormalization
 
-__all__ = ["ELU", "Activation", "ActivityRegularization", "Add", "Average", "AveragePooling2D",
-           "AvgPool2D", "BatchNormalization", "Concatenate", "Conv2D", "Convolution2D", "Dense",
-           "Dropout", "Embedding", "Flatten", "GaussianDropout", "GaussianNoise",
-           "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D",
-           "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D",
-           "GlobalMaxPooling2D", "Identity", "Input", "InputLayer", "InputSpec", "KerasTensor",
-           "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
-           "Maximum", "Minimum", "Multiply", "Normalization", "PReLU", "ReLU", "Rescaling",
-           "Reshape", "Softmax", "Subtract", "add", "average", "concatenate", "maximum", "minimum",
-           "multiply", "subtract"]
+__all__ = ["ELU", "GRU", "LSTM", "RNN", "Activation", "ActivityRegularization", "Add",
+           "AlphaDropout", "Average", "AveragePooling1D", "AveragePooling2D", "AvgPool1D",
+           "AvgPool2D", "BatchNormalization", "Bidirectional",
+           "Concatenate", "Conv1D", "Conv2D", "Convolution1D",
+           "Convolution2D", "Cropping1D", "Cropping2D", "Dense", "Dot", "Dropout", "Embedding",
+           "Flatten", "GRUCell", "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D",
+           "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+           "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GroupNormalization",
+           "Identity", "Input", "InputLayer", "InputSpec", "KerasTensor", "LSTMCell", "Lambda",
+           "Layer", "LayerNormalization", "LeakyReLU", "Masking", "MaxPool1D", "MaxPool2D",
+           "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Normalization",
+           "PReLU", "Permute", "ReLU", "RepeatVector", "Rescaling", "Reshape", "SimpleRNN",
+           "SimpleRNNCell", "Softmax", "SpatialDropout1D", "SpatialDropout2D", "Subtract",
+           "UnitNormalization", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D",
+           "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]
