@@ -67,3 +67,29 @@ def test_tutorial_l2_regularizer_trains_like_keras():
         4, kernel_regularizer=keras.regularizers.l2(0.01))])
     model.set_weights(reference.get_weights())
     assert float(sum(model.losses)) == pytest.approx(float(sum(reference.losses)), rel=1e-6)
+
+
+LAYER_MAKERS = {
+    "dense": lambda k: k.layers.Dense(3, activation="relu", kernel_regularizer="l2", name="d"),
+    "conv2d": lambda k: k.layers.Conv2D(2, 3, padding="same", name="c"),
+    "lstm": lambda k: k.layers.LSTM(4, return_sequences=True, name="l"),
+    "dropout": lambda k: k.layers.Dropout(0.3, name="drop"),
+}
+
+
+@pytest.mark.parametrize("kind", list(LAYER_MAKERS))
+def test_layers_serialize_and_deserialize_both_ways(kind):
+    ours, theirs = LAYER_MAKERS[kind](minikeras), LAYER_MAKERS[kind](keras)
+    assert minikeras.layers.serialize(ours) == keras.layers.serialize(theirs)
+    from_keras = minikeras.layers.deserialize(keras.layers.serialize(theirs))
+    from_ours = keras.layers.deserialize(minikeras.layers.serialize(ours))
+    assert type(from_keras).__name__ == type(from_ours).__name__ == type(ours).__name__
+    assert from_keras.get_config() == from_ours.get_config()
+
+
+def test_layers_deserialize_refuses_what_is_not_a_layer():
+    config = minikeras.optimizers.serialize(minikeras.optimizers.SGD())
+    with pytest.raises(ValueError, match="not a `keras.layers.Layer`"):
+        minikeras.layers.deserialize(config)
+    with pytest.raises(ValueError, match="not a `keras.layers.Layer`"):
+        keras.layers.deserialize(keras.optimizers.serialize(keras.optimizers.SGD()))

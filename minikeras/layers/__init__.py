@@ -89,4 +89,23 @@ __all__ = ["ELU", "GRU", "LSTM", "RNN", "Activation", "ActivityRegularization", 
            "PReLU", "Permute", "ReLU", "RepeatVector", "Rescaling", "Reshape", "SimpleRNN",
            "SimpleRNNCell", "Softmax", "SpatialDropout1D", "SpatialDropout2D", "Subtract",
            "UnitNormalization", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D",
-           "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]
+           "add", "average", "concatenate", "deserialize", "dot", "maximum", "minimum",
+           "multiply", "serialize", "subtract"]
+
+
+def serialize(layer):
+    """The layer's config as the dict Keras writes: ``{"module", "class_name", "config", ...}``."""
+    from minikeras.saving import serialization  # the saving code imports the layers
+
+    return serialization.serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """The layer a ``serialize`` dict describes (``custom_objects`` resolves your own classes)."""
+    from minikeras.saving import serialization
+
+    layer = serialization.deserialize_keras_object(config, custom_objects=custom_objects)
+    if not isinstance(layer, Layer):
+        raise ValueError("`keras.layers.deserialize` was passed a `config` object that is not a "
+                         f"`keras.layers.Layer`. Received: {config}")
+    return layer
