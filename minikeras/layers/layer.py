@@ -247,8 +247,9 @@ class Layer:
     @property
     def losses(self):
         """Activity losses from the last call and weight penalties, as differentiable tensors."""
-        regularized = [w for w in self.trainable_weights if w.regularizer is not None]
-        return self._activity_losses() + [w.regularizer(w) for w in regularized]
+        regularized = {id(w): w for w in self._all_weights()  # shared weights count once
+                       if w.regularizer is not None and w.trainable} if self.trainable else {}
+        return self._activity_losses() + [w.regularizer(w) for w in regularized.values()]
 
     def _activity_losses(self):
         return self._losses + [loss for layer in self._layers for loss in layer._activity_losses()]

@@ -96,8 +96,8 @@ class Mean(Metric):
         self.count.assign_add(num_samples)
 
     def result(self):
-        count = self.count.value
-        return self.total.value / count if count else np.zeros((), dtype=self.dtype)[()]
+        total, count = self.total.value[()], self.count.value[()]  # NumPy scalars: fast math
+        return total / count if count else total.dtype.type(0)
 
 
 class MeanMetricWrapper(Mean):

@@ -231,6 +231,9 @@ def mean(x, axis=None, keepdims=False):
     compute, result = _mean_dtypes(a.dtype)
     total = np.add.reduce(a, axis=axis, dtype=compute, keepdims=keepdims)
     n = a.size // builtins.max(total.size, 1)
+    if n == 1:  # each mean is of one value (a loss's last axis of size 1): no division
+        return record(total.astype(result, copy=False), (x,),
+                      lambda g: _restore(g, a.shape, axis, keepdims))
     out = total / n
     if out.dtype != result:  # float16, summed in float32
         out = out.astype(result)
