@@ -20,7 +20,6 @@ import os
 import shutil
 
 from minikeras.callbacks.callback import Callback
-from minikeras.saving import file_utils
 
 
 class BackupAndRestore(Callback):
@@ -123,7 +122,7 @@ class BackupAndRestore(Callback):
         training_metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
         try:
             self.model.save_weights(filepath=pending_weights, overwrite=True)
-            with file_utils.atomic_write(self._training_metadata_path) as tmp:
+            with _atomic_write(self._training_metadata_path) as tmp:
                 with open(tmp, "w", encoding="utf-8") as f:
                     f.write(json.dumps(training_metadata))
                 os.replace(pending_weights, self._weights_path)
@@ -153,5 +152,11 @@ class BackupAndRestore(Callback):
 
 
 def _atomic_copy(source, target):
-    with file_utils.atomic_write(target) as tmp:
+    with _atomic_write(target) as tmp:
         shutil.copyfile(source, tmp)
+
+
+def _atomic_write(target):
+    from minikeras.saving import file_utils  # it loads h5py: only when a backup is written
+
+    return file_utils.atomic_write(target)

@@ -7,9 +7,6 @@ with ``urllib`` from the standard library.
 """
 
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 import warnings
 
 import numpy as np
@@ -36,6 +33,9 @@ class RemoteMonitor(Callback):
         self.send_as_json = send_as_json
 
     def on_epoch_end(self, epoch, logs=None):
+        import urllib.parse  # loaded here: urllib.request brings ssl and http (20 ms)
+        import urllib.request
+
         logs = logs or {}
         send = {"epoch": epoch}
         for k, v in logs.items():
