@@ -8,7 +8,7 @@ import pytest
 import minikeras
 
 COMPLETE = ["activations", "regularizers", "constraints", "initializers", "optimizers.schedules",
-            "metrics", "losses", "random", "config"]
+            "metrics", "losses", "random", "config", "tree"]
 NOT_IN_MINIKERAS = {  # deliberately left out, each with its reason
     "initializers": {"STFT", "STFTInitializer", "stft"},  # signal-processing kernels, not MLPs
     # CTC needs its own op (the forward-backward recursion over label alignments, with its

@@ -21,9 +21,11 @@ from minikeras import (
     random,
     regularizers,
     saving,
+    tree,
     utils,
 )
 from minikeras.autodiff import GradientTape
+from minikeras.backend_contexts import device, name_scope
 from minikeras.dtype_policies import DTypePolicy, FloatDTypePolicy
 from minikeras.initializers import Initializer
 from minikeras.layers import Input, InputSpec, KerasTensor, Layer
@@ -47,6 +49,6 @@ __all__ = [
     "DTypePolicy", "FloatDTypePolicy", "GradientTape", "Initializer", "Input", "InputSpec",
     "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential",
     "Tensor", "Variable", "activations", "backend", "callbacks", "config", "constraints",
-    "datasets", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
-    "random", "regularizers", "saving", "utils", "version",
+    "datasets", "device", "initializers", "layers", "losses", "metrics", "models", "name_scope",
+    "ops", "optimizers", "random", "regularizers", "saving", "tree", "utils", "version",
 ]

@@ -72,6 +72,7 @@ from minikeras.layers.rnn import (
     SimpleRNN,
     SimpleRNNCell,
 )
+from minikeras.layers.rnn.time_distributed import TimeDistributed
 from minikeras.layers.spatial_dropout import AlphaDropout, SpatialDropout1D, SpatialDropout2D
 from minikeras.layers.unit_normalization import UnitNormalization
 
@@ -88,6 +89,7 @@ __all__ = ["ELU", "GRU", "LSTM", "RNN", "Activation", "ActivityRegularization", 
            "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Normalization",
            "PReLU", "Permute", "ReLU", "RepeatVector", "Rescaling", "Reshape", "SimpleRNN",
            "SimpleRNNCell", "Softmax", "SpatialDropout1D", "SpatialDropout2D", "Subtract",
+           "TimeDistributed",
            "UnitNormalization", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D",
            "add", "average", "concatenate", "deserialize", "dot", "maximum", "minimum",
            "multiply", "serialize", "subtract"]

@@ -47,7 +47,19 @@ from minikeras.ops.linalg import (
     solve_triangular,
     svd,
 )
-from minikeras.ops.math import erf, erfc, erfinv, in_top_k, rsqrt, segment_sum, top_k
+from minikeras.ops.math import (
+    erf,
+    erfc,
+    erfinv,
+    get_item,
+    in_top_k,
+    rsqrt,
+    segment_max,
+    segment_min,
+    segment_prod,
+    segment_sum,
+    top_k,
+)
 from minikeras.ops.nn import (
     average_pool,
     batch_normalization,

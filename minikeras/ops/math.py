@@ -120,3 +120,99 @@ def erfinv(x):
     with np.errstate(over="ignore"):
         slope = (np.sqrt(np.pi) / 2 * np.exp(out.astype(np.float64) ** 2)).astype(a.dtype)
     return record(out, (x,), lambda g: g * slope)
+
+
+def _segments(data, segment_ids, num_segments, sorted):
+    """The data as an array, its segment ids, how many segments, and which ids are kept, as Keras
+    with TensorFlow checks them for segment_max / segment_min / segment_prod: without
+    ``num_segments`` there are max id + 1 segments; a negative id is dropped."""
+    a = np.asarray(value_of(data))
+    ids = np.asarray(value_of(segment_ids)).astype(np.int64)
+    if sorted and num_segments is not None:
+        raise ValueError("Argument `num_segments` cannot be set when sorted is True when using "
+                         f"the tensorflow backend.Received: num_segments={num_segments}, "
+                         f"sorted={sorted}.")
+    if num_segments is None:
+        num_segments = int(ids.max()) + 1 if ids.size else 0
+    if np.any(ids >= num_segments):
+        i = int(np.argmax(ids >= num_segments))
+        raise ValueError(f"segment_ids[{i}] = {ids.flat[i]} is out of range "
+                         f"[0, {num_segments})")
+    return a, ids, int(num_segments), ids >= 0
+
+
+def _segment_extreme(data, segment_ids, num_segments, sorted, ufunc, empty):
+    """out[s] = ufunc.reduce of data[i] over segment s (``empty`` where no id is s);  the
+    gradient g[s] is shared equally by the elements that reach the extreme (ties split it)."""
+    a, ids, n, kept = _segments(data, segment_ids, num_segments, sorted)
+    out = np.full((n,) + a.shape[ids.ndim:], empty(a.dtype), a.dtype)
+    ufunc.at(out, ids[kept], a[kept])
+    if sorted:  # tf.math.segment_max/min give 0 to an empty segment, the unsorted ones ∓float max
+        counts = np.bincount(ids[kept], minlength=n).reshape((n,) + (1,) * (a.ndim - ids.ndim))
+        out = np.where(counts > 0, out, np.zeros_like(out))
+    is_extreme = np.zeros(a.shape, bool)
+    is_extreme[kept] = a[kept] == out[ids[kept]]
+    ties = np.zeros(out.shape, np.float64)
+    np.add.at(ties, ids[kept], is_extreme[kept])
+
+    def d_data(g):
+        grad = np.zeros(a.shape, g.dtype)
+        grad[kept] = np.where(is_extreme[kept], g[ids[kept]] / ties[ids[kept]], 0)
+        return grad.astype(g.dtype)
+
+    return record(out, (data,), d_data)
+
+
+def _lowest(dtype):
+    return (np.finfo if np.issubdtype(dtype, np.floating) else np.iinfo)(dtype).min
+
+
+def _highest(dtype):
+    return (np.finfo if np.issubdtype(dtype, np.floating) else np.iinfo)(dtype).max
+
+
+def segment_max(data, segment_ids, num_segments=None, sorted=False):
+    """out[s] = max of data[i] over the i with segment_ids[i] = s (an empty segment: the lowest
+    finite value, as tf.math.unsorted_segment_max; 0 when ``sorted``);  d/d data[i] = g[s] for
+    the maximum (split equally between ties), 0 elsewhere."""
+    return _segment_extreme(data, segment_ids, num_segments, sorted, np.maximum, _lowest)
+
+
+def segment_min(data, segment_ids, num_segments=None, sorted=False):
+    """out[s] = min of data[i] over the i with segment_ids[i] = s (an empty segment: the largest
+    finite value, 0 when ``sorted``);  d/d data[i] = g[s] for the minimum (ties split it), 0
+    elsewhere."""
+    return _segment_extreme(data, segment_ids, num_segments, sorted, np.minimum, _highest)
+
+
+def segment_prod(data, segment_ids, num_segments=None, sorted=False):
+    """out[s] = Π data[i] over the i with segment_ids[i] = s (1 for an empty segment);
+    d/d data[i] = g[s] · Π_{j≠i} data[j] (= out[s] / data[i] when no factor is zero; with one zero
+    only that element gets a gradient, with two or more none does)."""
+    a, ids, n, kept = _segments(data, segment_ids, num_segments, sorted)
+    out = np.ones((n,) + a.shape[ids.ndim:], a.dtype)
+    np.multiply.at(out, ids[kept], a[kept])
+    zero = a == 0
+    zeros = np.zeros(out.shape, np.int64)
+    np.add.at(zeros, ids[kept], zero[kept])
+    nonzero_prod = np.ones(out.shape, a.dtype)
+    np.multiply.at(nonzero_prod, ids[kept], np.where(zero[kept], 1, a[kept]))
+
+    def d_data(g):
+        s = ids[kept]
+        x = a[kept]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            others = np.where(zeros[s] == 0, nonzero_prod[s] / np.where(zero[kept], 1, x),
+                              np.where((zeros[s] == 1) & zero[kept], nonzero_prod[s], 0))
+        grad = np.zeros(a.shape, g.dtype)
+        grad[kept] = g[s] * others
+        return grad
+
+    return record(out, (data,), d_data)
+
+
+def get_item(x, key):
+    """x[key], as ``keras.ops.get_item`` (``ops.getitem``, its gradient scattered back)."""
+    from minikeras.ops.numpy import getitem
+
+    return getitem(x, key)
