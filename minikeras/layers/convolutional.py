@@ -12,29 +12,25 @@ from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
 
 
-class Conv2D(Layer):
-    """``filters`` kernels of shape ``kernel_size`` slide over (batch, height, width, channels)
-    images; each output pixel of filter f is the weighted sum of the window under it, plus
-    ``bias[f]``, through the activation:
-        out[n, y, x, f] = activation(Σ_{i, j, c} in[n, y·sh + i·dh, x·sw + j·dw, c]
-                                     · kernel[i, j, c, f] + bias[f])
-    The kernel has shape (kh, kw, in_channels, filters), as in Keras. ``padding="same"`` pads as
-    TensorFlow does (an odd pad puts the extra row/column at the bottom/right).
-    """
+class BaseConv(Layer):
+    """What every convolution layer shares (Keras's ``BaseConv``): the arguments and their
+    checks, the ``kernel`` (*kernel_size, in_channels, filters) and ``bias`` (filters,) weights,
+    the output shape and the config. A subclass convolves in ``convolve``; ``call`` then adds
+    one bias per filter, at every position, and applies the activation."""
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
+    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = 2
+        self.rank = rank
         self.filters = filters
         self.groups = groups
-        self.kernel_size = standardize_tuple(kernel_size, 2, "kernel_size")
-        self.strides = standardize_tuple(strides, 2, "strides")
-        self.dilation_rate = standardize_tuple(dilation_rate, 2, "dilation_rate")
-        self.padding = standardize_padding(padding)
+        self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
+        self.strides = standardize_tuple(strides, rank, "strides")
+        self.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
+        self.padding = standardize_padding(padding, allow_causal=rank == 1)
         self.data_format = standardize_data_format(data_format)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -44,7 +40,7 @@ class Conv2D(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=4)
+        self.input_spec = InputSpec(min_ndim=rank + 2)
         if filters is not None and filters <= 0:
             raise ValueError("Invalid value for argument `filters`. Expected a strictly "
                              f"positive value. Received filters={filters}.")
@@ -55,8 +51,9 @@ class Conv2D(Layer):
             raise ValueError("The number of filters must be evenly divisible by the number of "
                              f"groups. Received: groups={groups}, filters={filters}.")
         if groups != 1:
-            raise NotImplementedError(f"Conv2D with groups={groups} (grouped convolution) is "
-                                      f"not implemented in minikeras; use groups=1.")
+            raise NotImplementedError(f"{type(self).__name__} with groups={groups} (grouped "
+                                      f"convolution) is not implemented in minikeras; use "
+                                      f"groups=1.")
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError("`strides > 1` not supported in conjunction with `dilation_rate > "
                              f"1`. Received: strides={self.strides} and "
@@ -65,8 +62,8 @@ class Conv2D(Layer):
     def build(self, input_shape):
         channel_axis = -1 if self.data_format == "channels_last" else 1
         input_channel = input_shape[channel_axis]
-        self.input_spec = InputSpec(min_ndim=4, axes={channel_axis: input_channel})
-        self.compute_output_shape(input_shape)  # checks that the kernel fits the image
+        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={channel_axis: input_channel})
+        self.compute_output_shape(input_shape)  # checks that the kernel fits the input
         self.kernel = self.add_weight(
             shape=(*self.kernel_size, input_channel, self.filters), name="kernel",
             initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
@@ -80,20 +77,23 @@ class Conv2D(Layer):
 
     def call(self, inputs):
         try:
-            outputs = ops.conv(inputs, self.kernel, strides=self.strides, padding=self.padding,
-                               data_format=self.data_format, dilation_rate=self.dilation_rate)
+            outputs = self.convolve(inputs)
         except ValueError as error:
-            raise ValueError(f"Layer '{self.name}' (Conv2D, kernel shape {self.kernel.shape}) "
-                             f"cannot convolve input of shape {tuple(inputs.shape)}: "
-                             f"{error}") from None
-        if self.bias is not None:  # one bias per filter, added at every pixel
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}, kernel shape "
+                             f"{self.kernel.shape}) cannot convolve input of shape "
+                             f"{tuple(inputs.shape)}: {error}") from None
+        if self.bias is not None:  # one bias per filter, added at every position
             bias = self.bias
             if self.data_format == "channels_first":
-                bias = ops.reshape(bias, (1, self.filters, 1, 1))
+                bias = ops.reshape(bias, (1, self.filters) + (1,) * self.rank)
             outputs = ops.add(outputs, bias)
         return self.activation(outputs)
 
+    def convolve(self, inputs):
+        raise NotImplementedError
+
     def compute_output_shape(self, input_shape):
+        # Conv1D's "causal" follows "same"'s rule: its left pad gives ceil(steps / stride)
         return conv_output_shape(input_shape, self.filters, self.kernel_size, self.strides,
                                  self.padding, self.data_format, self.dilation_rate)
 
@@ -117,6 +117,31 @@ class Conv2D(Layer):
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
         }
+
+
+class Conv2D(BaseConv):
+    """``filters`` kernels of shape ``kernel_size`` slide over (batch, height, width, channels)
+    images; each output pixel of filter f is the weighted sum of the window under it, plus
+    ``bias[f]``, through the activation:
+        out[n, y, x, f] = activation(Σ_{i, j, c} in[n, y·sh + i·dh, x·sw + j·dw, c]
+                                     · kernel[i, j, c, f] + bias[f])
+    The kernel has shape (kh, kw, in_channels, filters), as in Keras. ``padding="same"`` pads as
+    TensorFlow does (an odd pad puts the extra row/column at the bottom/right).
+    """
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(2, filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         groups, activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, activity_regularizer,
+                         kernel_constraint, bias_constraint, **kwargs)
+
+    def convolve(self, inputs):
+        return ops.conv(inputs, self.kernel, strides=self.strides, padding=self.padding,
+                        data_format=self.data_format, dilation_rate=self.dilation_rate)
 
 
 Convolution2D = Conv2D
@@ -148,11 +173,13 @@ def standardize_tuple(value, n, name, allow_zero=False):
     return values
 
 
-def standardize_padding(value):
+def standardize_padding(value, allow_causal=False):
+    """Keras's check; "causal" is allowed for 1-D convolutions."""
     if isinstance(value, list | tuple):
         return value
     padding = value.lower()
-    allowed_values = {"valid", "same"}  # printed as a set, in this process's order, as Keras
+    # printed as a set, in this process's order, as Keras prints it
+    allowed_values = {"valid", "same", "causal"} if allow_causal else {"valid", "same"}
     if padding not in allowed_values:
         raise ValueError("The `padding` argument must be a list/tuple or one of "
                          f"{allowed_values}. Received: {padding}")
