@@ -19,7 +19,10 @@ from test_layers_extra_parity import (
     make_pair,
     randomize,
 )
-from test_saving_parity import _archive, _h5_items, assert_same_predictions
+from test_saving_parity import (
+    assert_files_move_both_ways,
+    assert_same_predictions,
+)
 from test_saving_parity import assert_same_config as assert_same_json_config
 from test_summary_parity import _assert_same, _summaries
 from test_training_parity import assert_history_close, assert_weights_close
@@ -268,35 +271,8 @@ def test_cnn_trains_like_keras(make, rng):
 @pytest.mark.parametrize("suffix", [".keras", ".weights.h5"])
 def test_mnist_cnn_files_both_ways(suffix, tmp_path, rng):
     x, _ = _images(rng, 8)
-    k, m = mnist_cnn(keras), mnist_cnn(mk)
-    randomize_model = [rng.normal(0, 0.3, w.shape).astype("float32") for w in k.get_weights()]
-    k.set_weights(randomize_model)
-    m.set_weights([w[::-1].copy() * 0.5 for w in randomize_model])  # different from Keras's
-    m_path, k_path = str(tmp_path / f"m{suffix}"), str(tmp_path / f"k{suffix}")
-    if suffix == ".keras":
-        m.save(m_path)
-        k.save(k_path)
-        assert_same_predictions(m, keras.models.load_model(m_path), x)
-        assert_same_predictions(k, mk.saving.load_model(k_path), x)
-        ours, theirs = _archive(m_path), _archive(k_path)
-        assert ours[0] == theirs[0]
-        assert_same_json_config(ours[1], theirs[1])
-    else:
-        m.save_weights(m_path)
-        k.save_weights(k_path)
-        k_target, m_target = mnist_cnn(keras), mnist_cnn(mk)
-        k_target.load_weights(m_path)
-        m_target.load_weights(k_path)
-        assert_same_predictions(m, k_target, x)
-        assert_same_predictions(k, m_target, x)
-        keras.backend.clear_session()
-        mk.backend.clear_session()
-        k_same = mnist_cnn(keras)  # the same weights in both: byte-equal HDF5 layouts
-        m_same = mnist_cnn(mk)
-        m_same.set_weights(k_same.get_weights())
-        m_same.save_weights(str(tmp_path / "m2.weights.h5"))
-        k_same.save_weights(str(tmp_path / "k2.weights.h5"))
-        assert _h5_items(tmp_path / "m2.weights.h5") == _h5_items(tmp_path / "k2.weights.h5")
+    assert_files_move_both_ways(mnist_cnn, x, tmp_path, suffix, rng,
+                                lambda theirs: [w[::-1].copy() * 0.5 for w in theirs])
 
 
 def test_mnist_cnn_to_json_equals_keras():

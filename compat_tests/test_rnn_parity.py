@@ -17,7 +17,9 @@ from test_layers_extra_parity import (
     make_pair,
     randomize,
 )
-from test_saving_parity import _archive, _h5_items, assert_same_predictions
+from test_saving_parity import (
+    assert_files_move_both_ways,
+)
 from test_saving_parity import assert_same_config as assert_same_json_config
 from test_summary_parity import _assert_same, _summaries
 from test_training_parity import assert_history_close, assert_weights_close
@@ -328,34 +330,8 @@ def test_trains_like_keras(make, length, vocabulary, rng):
 @pytest.mark.parametrize("suffix", [".keras", ".weights.h5"])
 def test_files_both_ways(make, suffix, tmp_path, rng):
     x = rng.integers(0, 50, size=(8, 20 if make is text_model else 12)).astype("int32")
-    k, m = make(keras), make(mk)
-    weights = [rng.normal(0, 0.3, w.shape).astype("float32") for w in k.get_weights()]
-    k.set_weights(weights)
-    m.set_weights([w * 0.5 for w in weights])  # different from Keras's
-    m_path, k_path = str(tmp_path / f"m{suffix}"), str(tmp_path / f"k{suffix}")
-    if suffix == ".keras":
-        m.save(m_path)
-        k.save(k_path)
-        assert_same_predictions(m, keras.models.load_model(m_path), x)
-        assert_same_predictions(k, mk.saving.load_model(k_path), x)
-        ours, theirs = _archive(m_path), _archive(k_path)
-        assert ours[0] == theirs[0]
-        assert_same_json_config(ours[1], theirs[1])
-    else:
-        m.save_weights(m_path)
-        k.save_weights(k_path)
-        k_target, m_target = make(keras), make(mk)
-        k_target.load_weights(m_path)
-        m_target.load_weights(k_path)
-        assert_same_predictions(m, k_target, x)
-        assert_same_predictions(k, m_target, x)
-        keras.backend.clear_session()
-        mk.backend.clear_session()
-        k_same, m_same = make(keras), make(mk)  # the same weights: byte-equal HDF5 layouts
-        m_same.set_weights(k_same.get_weights())
-        m_same.save_weights(str(tmp_path / "m2.weights.h5"))
-        k_same.save_weights(str(tmp_path / "k2.weights.h5"))
-        assert _h5_items(tmp_path / "m2.weights.h5") == _h5_items(tmp_path / "k2.weights.h5")
+    assert_files_move_both_ways(make, x, tmp_path, suffix, rng,
+                                lambda theirs: [w * 0.5 for w in theirs])
 
 
 def test_to_json_equals_keras():

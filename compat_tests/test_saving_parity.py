@@ -353,3 +353,39 @@ def test_tf_keras_trained_h5_model_restores_its_optimizer(tmp_path, rng):
     for a, b in zip([ours[0], *ours[2:]], theirs, strict=True):
         np.testing.assert_array_equal(a, b)
     assert_same_predictions(source, loaded, x)
+
+
+def assert_files_move_both_ways(make, x, tmp_path, suffix, rng, ours_from):
+    """``make(keras)`` and ``make(minikeras)`` models, Keras's with random weights and ours
+    with ``ours_from(those)`` (different, so a load that keeps the old weights shows), save
+    ``suffix`` files that the other library loads to the same predictions on ``x``. A
+    ``.keras`` archive has Keras's entries and config; a ``.weights.h5`` file Keras's HDF5
+    layout, byte for byte."""
+    k, m = make(keras), make(minikeras)
+    theirs = [rng.normal(0, 0.3, w.shape).astype("float32") for w in k.get_weights()]
+    k.set_weights(theirs)
+    m.set_weights(ours_from(theirs))
+    m_path, k_path = str(tmp_path / f"m{suffix}"), str(tmp_path / f"k{suffix}")
+    if suffix == ".keras":
+        m.save(m_path)
+        k.save(k_path)
+        assert_same_predictions(m, keras.models.load_model(m_path), x)
+        assert_same_predictions(k, minikeras.saving.load_model(k_path), x)
+        mine, keras_archive = _archive(m_path), _archive(k_path)
+        assert mine[0] == keras_archive[0]
+        assert_same_config(mine[1], keras_archive[1])
+        return
+    m.save_weights(m_path)
+    k.save_weights(k_path)
+    k_target, m_target = make(keras), make(minikeras)
+    k_target.load_weights(m_path)
+    m_target.load_weights(k_path)
+    assert_same_predictions(m, k_target, x)
+    assert_same_predictions(k, m_target, x)
+    keras.backend.clear_session()
+    minikeras.backend.clear_session()
+    k_same, m_same = make(keras), make(minikeras)  # the same weights: byte-equal HDF5 files
+    m_same.set_weights(k_same.get_weights())
+    m_same.save_weights(str(tmp_path / "m2.weights.h5"))
+    k_same.save_weights(str(tmp_path / "k2.weights.h5"))
+    assert _h5_items(tmp_path / "m2.weights.h5") == _h5_items(tmp_path / "k2.weights.h5")
