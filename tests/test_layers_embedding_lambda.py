@@ -344,3 +344,16 @@ def test_lambda_in_a_saved_model(tmp_path):
     loaded = minikeras.models.load_model(path, safe_mode=False)
     x = _x(4, 3)
     _close(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("make", [lambda: layers.Embedding(10, 4, mask_zero=True, name="words"),
+                                  lambda: layers.Masking(name="pad")])
+def test_layers_making_masks_warn_that_masks_do_not_propagate(make):
+    with pytest.warns(UserWarning, match="does not pass masks from layer to layer"):
+        layer = make()
+    assert layer.name in ("words", "pad")
+
+
+def test_an_embedding_without_mask_zero_does_not_warn(recwarn):
+    layers.Embedding(10, 4)
+    assert not [w for w in recwarn if "masks" in str(w.message)]

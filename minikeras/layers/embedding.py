@@ -7,6 +7,7 @@ import numpy as np
 from minikeras import constraints, initializers, ops, regularizers
 from minikeras.autodiff import record
 from minikeras.layers.layer import Layer
+from minikeras.layers.masking import warn_mask_not_propagated
 from minikeras.ops.core import value_of
 
 
@@ -49,6 +50,8 @@ class Embedding(Layer):
         self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = mask_zero
         self.supports_masking = mask_zero
+        if mask_zero:
+            warn_mask_not_propagated(self)
         self.autocast = False  # indices stay integers
         self.lora_rank = lora_rank
         self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank

@@ -5,8 +5,19 @@ minikeras has no mask propagation yet: this layer computes its output exactly as
 pooling, losses) do not receive or consume the mask, so they treat the zeroed timesteps as data.
 """
 
+import warnings
+
 from minikeras import ops
 from minikeras.layers.layer import Layer
+
+
+def warn_mask_not_propagated(layer):
+    """Say it once per layer: a silent difference from Keras would train on the padding."""
+    warnings.warn(
+        f"Layer '{layer.name}' computes a mask, but minikeras does not pass masks from layer to "
+        f"layer yet: the layers after it treat the masked (padded) steps as data, where Keras "
+        f"would skip them. Pass `mask=layer.compute_mask(x)` to a layer that takes one "
+        f"(GlobalAveragePooling1D), or leave the padding out.", stacklevel=3)
 
 
 class Masking(Layer):
@@ -23,6 +34,7 @@ class Masking(Layer):
         self.mask_value = mask_value
         self.supports_masking = True
         self.built = True
+        warn_mask_not_propagated(self)
 
     def compute_mask(self, inputs, mask=None):
         """The boolean mask Keras would pass downstream: (batch, timesteps)."""
