@@ -12,31 +12,34 @@ from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
 
 
-class _Pooling2D(Layer):
-    """What both poolings share (Keras's BasePooling): arguments, config, shape rule; ``_pool``
-    is the op."""
+class BasePooling(Layer):
+    """What every window pooling shares (Keras's ``BasePooling``): arguments, config, shape rule;
+    ``_pool`` is the 2-D op and ``pool`` applies it (1-D poolings first add a unit axis)."""
 
     _pool = None
 
-    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None,
-                 **kwargs):
+    def __init__(self, rank, pool_size, strides=None, padding="valid", data_format=None,
+                 name=None, **kwargs):
         super().__init__(name=name, **kwargs)
-        self.pool_size = standardize_tuple(pool_size, 2, "pool_size")
+        self.pool_size = standardize_tuple(pool_size, rank, "pool_size")
         strides = pool_size if strides is None else strides
-        self.strides = standardize_tuple(strides, 2, "strides", allow_zero=True)
+        self.strides = standardize_tuple(strides, rank, "strides", allow_zero=True)
         self.padding = padding
         self.data_format = standardize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=4)
+        self.input_spec = InputSpec(ndim=rank + 2)
         self.built = True  # no weights: built from the start, as Keras's _build_at_init
 
     def call(self, inputs):
         try:
-            return self._pool(inputs, self.pool_size, strides=self.strides,
-                              padding=self.padding, data_format=self.data_format)
+            return self.pool(inputs)
         except ValueError as error:
             raise ValueError(f"Layer '{self.name}' ({type(self).__name__}, pool_size "
                              f"{self.pool_size}) cannot pool input of shape "
                              f"{tuple(inputs.shape)}: {error}") from None
+
+    def pool(self, inputs):
+        return self._pool(inputs, self.pool_size, strides=self.strides, padding=self.padding,
+                          data_format=self.data_format)
 
     def compute_output_shape(self, input_shape):
         return pooling_output_shape(input_shape, self.pool_size, self.strides, self.padding,
@@ -47,7 +50,7 @@ class _Pooling2D(Layer):
                 "strides": self.strides, "data_format": self.data_format}
 
 
-class MaxPooling2D(_Pooling2D):
+class MaxPooling2D(BasePooling):
     """The largest value of each ``pool_size`` window, per channel; windows move by
     ``strides`` (default: ``pool_size``, so they do not overlap):
         out[n, y, x, c] = max_{i, j} in[n, y·sh + i, x·sw + j, c]
@@ -57,10 +60,10 @@ class MaxPooling2D(_Pooling2D):
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
                  name=None, **kwargs):
-        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+        super().__init__(2, pool_size, strides, padding, data_format, name=name, **kwargs)
 
 
-class AveragePooling2D(_Pooling2D):
+class AveragePooling2D(BasePooling):
     """The mean of each ``pool_size`` window, per channel (with ``padding="same"``, the mean of
     the window's real pixels, as TensorFlow):
         out[n, y, x, c] = Σ_{i, j} in[n, y·sh + i, x·sw + j, c] / count
@@ -71,7 +74,7 @@ class AveragePooling2D(_Pooling2D):
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None,
                  **kwargs):
-        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+        super().__init__(2, pool_size, strides, padding, data_format, name=name, **kwargs)
 
 
 MaxPool2D = MaxPooling2D

@@ -7,47 +7,22 @@ ones. Arguments, configs and the shape rule follow ``keras/src/layers/pooling/ba
 """
 
 from minikeras import ops
-from minikeras.layers.convolutional import standardize_data_format, standardize_tuple
-from minikeras.layers.input_spec import InputSpec
-from minikeras.layers.layer import Layer
-from minikeras.layers.pooling import pooling_output_shape
+from minikeras.layers.pooling import BasePooling
 
 
-class _Pooling1D(Layer):
-    """What both poolings share (Keras's BasePooling with pool_dimensions=1)."""
-
-    _pool = None
+class _Pooling1D(BasePooling):
+    """A 1-D pooling: the sequence as an image of height 1, pooled by the 2-D op."""
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None,
                  **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.pool_size = standardize_tuple(pool_size, 1, "pool_size")
-        strides = pool_size if strides is None else strides
-        self.strides = standardize_tuple(strides, 1, "strides", allow_zero=True)
-        self.padding = padding
-        self.data_format = standardize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=3)
-        self.built = True  # no weights: built from the start, as Keras's _build_at_init
+        super().__init__(1, pool_size, strides, padding, data_format, name=name, **kwargs)
 
-    def call(self, inputs):
+    def pool(self, inputs):
         steps_axis = 1 if self.data_format == "channels_last" else 2
         image = ops.expand_dims(inputs, steps_axis)  # (n, 1, steps, c) or (n, c, 1, steps)
-        try:
-            outputs = self._pool(image, (1, self.pool_size[0]), strides=(1, self.strides[0]),
-                                 padding=self.padding, data_format=self.data_format)
-        except ValueError as error:
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}, pool_size "
-                             f"{self.pool_size}) cannot pool input of shape "
-                             f"{tuple(inputs.shape)}: {error}") from None
+        outputs = self._pool(image, (1, self.pool_size[0]), strides=(1, self.strides[0]),
+                             padding=self.padding, data_format=self.data_format)
         return ops.squeeze(outputs, steps_axis)
-
-    def compute_output_shape(self, input_shape):
-        return pooling_output_shape(input_shape, self.pool_size, self.strides, self.padding,
-                                    self.data_format)
-
-    def get_config(self):
-        return {**super().get_config(), "pool_size": self.pool_size, "padding": self.padding,
-                "strides": self.strides, "data_format": self.data_format}
 
 
 class MaxPooling1D(_Pooling1D):
