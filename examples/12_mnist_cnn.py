@@ -13,7 +13,7 @@ Flatten -> Dense(10, softmax). scikit-learn ships 1,797 small 8x8 digits offline
 convolutions use padding="same" (the output keeps the input's size) to leave room for two
 poolings: 8x8 -> 4x4 -> 2x2.
 
-Run:  python examples/12_mnist_cnn.py
+Run:  python examples/12_mnist_cnn.py   (needs scikit-learn: pip install scikit-learn)
 """
 
 import numpy as np
