@@ -173,3 +173,25 @@ def test_saturated_sigmoid_output_uses_the_logits():
     x, y = np.ones((1, 1), dtype="float32"), np.zeros((1, 1), dtype="float32")
     assert_twins_agree(k, m, x, "bce", lambda lib: lib.losses.BinaryCrossentropy(), y)
     assert float(minikeras.losses.BinaryCrossentropy()(y, m(x))) == pytest.approx(50.0)
+
+
+SHAPE_MODELS = {
+    "input_layer": lambda k: k.Sequential([k.Input((2,)), k.layers.Dense(3), k.layers.Dense(1)]),
+    "image": lambda k: k.Sequential([k.Input((8, 8, 1)), k.layers.Conv2D(4, 3),
+                                     k.layers.MaxPooling2D(), k.layers.Flatten(),
+                                     k.layers.Dense(5)]),
+    "built_later": lambda k: k.Sequential([k.layers.Dense(3), k.layers.Dense(2)]),
+}
+
+
+@pytest.mark.parametrize("kind", list(SHAPE_MODELS))
+def test_sequential_input_and_output_shapes(kind):
+    ours, theirs = SHAPE_MODELS[kind](minikeras), SHAPE_MODELS[kind](keras)
+    if kind == "built_later":  # unbuilt: both raise Keras's AttributeError, then build
+        for model in (ours, theirs):
+            for attribute, what in (("input_shape", "input"), ("output_shape", "output")):
+                with pytest.raises(AttributeError, match=f"no defined {what} shape yet"):
+                    getattr(model, attribute)
+            model.build((None, 5))
+    assert ours.input_shape == theirs.input_shape
+    assert ours.output_shape == theirs.output_shape

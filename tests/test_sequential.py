@@ -52,7 +52,9 @@ def test_tf_keras_2_input_idioms(first):
 
 def test_unbuilt_model_builds_on_build_or_first_call():
     model = minikeras.Sequential([layers.Dense(3), layers.Dense(1)])
-    assert not model.built and model.weights == [] and model.input_shape is None
+    assert not model.built and model.weights == []
+    with pytest.raises(AttributeError, match="no defined input shape yet"):
+        model.input_shape  # noqa: B018  (as in Keras: an unbuilt model has no input shape)
     with pytest.raises(ValueError, match="isn't built"):
         model.count_params()
     model.build((None, 5))

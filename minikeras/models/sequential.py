@@ -110,7 +110,17 @@ class Sequential(Model):
 
     @property
     def input_shape(self):
-        return self._layers[0].batch_shape if self.built else None
+        if not self.built:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined input shape "
+                                 f"yet.")
+        return self._layers[0].batch_shape
+
+    @property
+    def output_shape(self):
+        if not self.built:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined output shape "
+                                 f"yet.")
+        return self.compute_output_shape(self.input_shape)
 
     def get_config(self):
         from minikeras.saving.serialization import serialize_keras_object
