@@ -25,7 +25,9 @@ from test_saving_parity import (
 )
 from test_saving_parity import assert_same_config as assert_same_json_config
 from test_summary_parity import _assert_same, _summaries
-from test_training_parity import assert_history_close, assert_weights_close
+from test_training_parity import (
+    assert_trains_like_keras,
+)
 
 import minikeras as mk
 
@@ -256,16 +258,7 @@ def strided_cnn(lib):
 def test_cnn_trains_like_keras(make, rng):
     """2 epochs of SGD on 64 random images, batches of 16, from Keras's initial weights."""
     x, y = _images(rng)
-    k, m = make(keras), make(mk)
-    m.set_weights(k.get_weights())
-    for lib, model in ((keras, k), (mk, m)):
-        model.compile(optimizer=lib.optimizers.SGD(0.1), loss="categorical_crossentropy",
-                      metrics=["accuracy"])
-    fit = dict(batch_size=16, epochs=2, shuffle=False, verbose=0)
-    hk, hm = k.fit(x, y, **fit), m.fit(x, y, **fit)
-    assert_weights_close(k, m, atol=1e-5)
-    assert_history_close(hk, hm)
-    close(m.predict(x, verbose=0), k.predict(x, verbose=0), atol=1e-5)
+    assert_trains_like_keras(make, x, y, "categorical_crossentropy", 0.1, metrics=["accuracy"])
 
 
 @pytest.mark.parametrize("suffix", [".keras", ".weights.h5"])

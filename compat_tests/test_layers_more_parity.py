@@ -28,7 +28,9 @@ from test_saving_parity import (
 )
 from test_saving_parity import assert_same_config as assert_same_json_config
 from test_summary_parity import _assert_same, _summaries
-from test_training_parity import assert_history_close, assert_weights_close
+from test_training_parity import (
+    assert_trains_like_keras,
+)
 
 import minikeras as mk
 
@@ -489,11 +491,4 @@ def test_training_like_keras(model, rng):
     make = _without_dropout(make, shape)
     x = rng.normal(size=(32, *shape)).astype("float32")
     y = rng.normal(size=(32, 2)).astype("float32")
-    k, m = make(keras), make(mk)
-    m.set_weights(k.get_weights())
-    for lib, net in ((keras, k), (mk, m)):
-        net.compile(optimizer=lib.optimizers.SGD(0.05), loss="mse")
-    fit = dict(batch_size=8, epochs=2, shuffle=False, verbose=0)
-    hk, hm = k.fit(x, y, **fit), m.fit(x, y, **fit)
-    assert_history_close(hk, hm)
-    assert_weights_close(k, m, atol=1e-5)
+    assert_trains_like_keras(make, x, y, "mse", 0.05, batch_size=8)

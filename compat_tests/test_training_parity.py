@@ -65,6 +65,23 @@ def assert_history_close(hk, hm, rtol=1e-5, atol=1e-6):
                                    err_msg=key)
 
 
+def assert_trains_like_keras(make, x, y, loss, learning_rate, batch_size=16, metrics=()):
+    """``make(keras)`` and ``make(mk)`` start from Keras's initial weights and train two epochs
+    of ``SGD(learning_rate)`` on the same batches (``shuffle=False``): the weights agree within
+    the SGD tolerance, the History within rtol 1e-5, and so do the predictions."""
+    k, m = make(keras), make(mk)
+    m.set_weights(k.get_weights())
+    for lib, model in ((keras, k), (mk, m)):
+        model.compile(optimizer=lib.optimizers.SGD(learning_rate), loss=loss,
+                      metrics=list(metrics))
+    fit = dict(batch_size=batch_size, epochs=2, shuffle=False, verbose=0)
+    hk, hm = k.fit(x, y, **fit), m.fit(x, y, **fit)
+    assert_weights_close(k, m, atol=SGD_ATOL)
+    assert_history_close(hk, hm)
+    np.testing.assert_allclose(m.predict(x, verbose=0), k.predict(x, verbose=0), rtol=1e-5,
+                               atol=SGD_ATOL)
+
+
 def schedule(lib, name):
     s = lib.optimizers.schedules
     return {
