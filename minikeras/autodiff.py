@@ -79,7 +79,7 @@ class GradientTape:
         """
         watched = self._watched
         paths = []
-        for x, grad_fn in zip(inputs, backward, strict=True):
+        for x, grad_fn in zip(inputs, backward):  # as many functions as inputs
             if grad_fn is None:
                 continue
             if id(x) not in watched:
@@ -112,10 +112,9 @@ class GradientTape:
             _accumulate(grads, t, g)
         for out, paths in reversed(self._ops):  # last op first: the chain rule, backwards
             g = grads.get(id(out))
-            if g is None:
-                continue
-            for x, grad_fn in paths:
-                _accumulate(grads, x, grad_fn(g))
+            if g is not None:
+                for x, grad_fn in paths:
+                    _accumulate(grads, x, grad_fn(g))
         if not self.persistent:
             self._ops = []
         return _gather(grads, sources, unconnected_gradients)
@@ -148,9 +147,11 @@ def _unbroadcast(g, shape):
 
 
 def _gather(grads, sources, unconnected):
-    if isinstance(sources, list) and unconnected == "none" and all(
-            id(s) in grads for s in sources):  # the usual case: one gradient per weight
-        return [Tensor(grads[id(s)]) for s in sources]
+    if isinstance(sources, list) and unconnected == "none":
+        try:  # the usual case: one gradient per weight
+            return [Tensor(grads[id(s)]) for s in sources]
+        except KeyError:  # some are not connected: None for those, below
+            pass
     if isinstance(sources, dict):
         return {k: _gather(grads, v, unconnected) for k, v in sources.items()}
     if isinstance(sources, list | tuple):
