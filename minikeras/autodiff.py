@@ -79,7 +79,7 @@ class GradientTape:
         """
         watched = self._watched
         paths = []
-        for x, grad_fn in zip(inputs, backward):  # as many functions as inputs
+        for x, grad_fn in zip(inputs, backward, strict=False):  # one function per input
             if grad_fn is None:
                 continue
             if id(x) not in watched:
