@@ -3,12 +3,14 @@
 from minikeras.layers.activation import Activation
 from minikeras.layers.activity_regularization import ActivityRegularization
 from minikeras.layers.advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from minikeras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.convolutional import Conv2D, Convolution2D
 from minikeras.layers.convolutional_1d import Conv1D, Convolution1D
 from minikeras.layers.dense import Dense
 from minikeras.layers.dot import Dot, dot
 from minikeras.layers.dropout import Dropout
+from minikeras.layers.einsum_dense import EinsumDense
 from minikeras.layers.embedding import Embedding
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.global_pooling import (
@@ -50,6 +52,14 @@ from minikeras.layers.noise import GaussianDropout, GaussianNoise
 from minikeras.layers.normalization import Normalization
 from minikeras.layers.pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
 from minikeras.layers.pooling_1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
+from minikeras.layers.preprocessing import (
+    CategoryEncoding,
+    Discretization,
+    Hashing,
+    IntegerLookup,
+    StringLookup,
+    TextVectorization,
+)
 from minikeras.layers.rescaling import Rescaling
 from minikeras.layers.reshape import Reshape
 from minikeras.layers.reshaping import (
@@ -77,19 +87,20 @@ from minikeras.layers.spatial_dropout import AlphaDropout, SpatialDropout1D, Spa
 from minikeras.layers.unit_normalization import UnitNormalization
 
 __all__ = ["ELU", "GRU", "LSTM", "RNN", "Activation", "ActivityRegularization", "Add",
-           "AlphaDropout", "Average", "AveragePooling1D", "AveragePooling2D", "AvgPool1D",
-           "AvgPool2D", "BatchNormalization", "Bidirectional",
-           "Concatenate", "Conv1D", "Conv2D", "Convolution1D",
-           "Convolution2D", "Cropping1D", "Cropping2D", "Dense", "Dot", "Dropout", "Embedding",
-           "Flatten", "GRUCell", "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D",
-           "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
-           "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GroupNormalization",
-           "Identity", "Input", "InputLayer", "InputSpec", "KerasTensor", "LSTMCell", "Lambda",
+           "AdditiveAttention", "AlphaDropout", "Attention", "Average", "AveragePooling1D",
+           "AveragePooling2D", "AvgPool1D", "AvgPool2D", "BatchNormalization", "Bidirectional",
+           "CategoryEncoding", "Concatenate", "Conv1D", "Conv2D", "Convolution1D",
+           "Convolution2D", "Cropping1D", "Cropping2D", "Dense", "Discretization", "Dot",
+           "Dropout", "EinsumDense", "Embedding", "Flatten", "GRUCell", "GaussianDropout",
+           "GaussianNoise", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D",
+           "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D",
+           "GlobalMaxPooling2D", "GroupNormalization", "Hashing", "Identity", "Input",
+           "InputLayer", "InputSpec", "IntegerLookup", "KerasTensor", "LSTMCell", "Lambda",
            "Layer", "LayerNormalization", "LeakyReLU", "Masking", "MaxPool1D", "MaxPool2D",
-           "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Normalization",
-           "PReLU", "Permute", "ReLU", "RepeatVector", "Rescaling", "Reshape", "SimpleRNN",
-           "SimpleRNNCell", "Softmax", "SpatialDropout1D", "SpatialDropout2D", "Subtract",
-           "TimeDistributed",
+           "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "MultiHeadAttention", "Multiply",
+           "Normalization", "PReLU", "Permute", "ReLU", "RepeatVector", "Rescaling", "Reshape",
+           "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D", "SpatialDropout2D",
+           "StringLookup", "Subtract", "TextVectorization", "TimeDistributed",
            "UnitNormalization", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D",
            "add", "average", "concatenate", "deserialize", "dot", "maximum", "minimum",
            "multiply", "serialize", "subtract"]

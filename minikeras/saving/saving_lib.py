@@ -11,7 +11,8 @@
 Paths are not layer names: inside a list a layer is keyed by its snake_case class name and a
 counter (``dense``, ``dense_1``, ``dropout``...), and attributes holding layers are walked in
 sorted order (private ones last). ``.keras`` is a zip of ``metadata.json``, ``config.json``
-(``serialize_keras_object(model)``) and ``model.weights.h5``, all stored uncompressed.
+(``serialize_keras_object(model)``), ``model.weights.h5`` and the ``assets/<path>/`` files of
+layers with ``save_assets`` (a lookup's ``vocabulary.txt``), all stored uncompressed.
 
 Loading reads and checks everything before assigning anything: a file that does not fit leaves
 the model and its optimizer exactly as they were.
@@ -21,6 +22,7 @@ import datetime
 import io
 import json
 import os
+import tempfile
 import warnings
 import zipfile
 
@@ -71,7 +73,8 @@ def _children(obj):
 
     if isinstance(obj, Sequential):
         yield "layers", obj.layers
-    names = set(vars(obj)) - {"_layers"}  # minikeras's own tracking list
+    # minikeras's own tracking list, and a Sequential's graph twin (Keras skips it too)
+    names = set(vars(obj)) - {"_layers", "_functional"}
     if isinstance(obj, Model):
         names.add("layers")
     for name in sorted(names, key=_name_key):
@@ -129,6 +132,18 @@ def _write_vars(h5file, group_path, obj):
     group.attrs["name"] = obj.name
     for i, variable in enumerate(own_variables(obj)):
         group.create_dataset(str(i), data=np.asarray(variable.value))
+    if _keeps_own_state(obj):  # e.g. a lookup's idf weights, stored under their own key
+        store = {}
+        obj.save_own_variables(store)
+        for key, value in store.items():
+            group.create_dataset(key, data=np.asarray(value))
+
+
+def _keeps_own_state(obj):
+    """A layer (not an optimizer) with Keras's ``save_own_variables`` hook."""
+    from minikeras.layers.layer import Layer
+
+    return isinstance(obj, Layer) and hasattr(obj, "save_own_variables")
 
 
 def save_weights_only(model, filepath):
@@ -157,6 +172,44 @@ def save_model(model, filepath):
         with h5py.File(buffer, "w") as h5file:
             write_weights(model, h5file)
         archive.writestr(_WEIGHTS, buffer.getvalue())
+        write_assets(model, archive)
+
+
+def write_assets(model, archive):
+    """Keras's ``assets/<path>/...``: the files each layer's ``save_assets(dir)`` writes (a
+    lookup layer's ``vocabulary.txt``), at the layer's path in the model."""
+    files = {}
+    for path, obj in walk(model):
+        if not hasattr(obj, "save_assets"):
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            obj.save_assets(tmp)
+            for name in os.listdir(tmp):
+                with open(os.path.join(tmp, name), "rb") as f:
+                    files[f"assets/{_join(path, name)}"] = f.read()
+    for name in sorted(files, key=lambda name: name.split("/")):  # a sorted directory walk
+        archive.writestr(name, files[name])
+
+
+def load_assets(model, archive, filepath):
+    """Give each layer with ``load_assets(dir)`` a directory holding its ``assets/<path>/``
+    files from the archive (empty if there are none)."""
+    for path, obj in walk(model):
+        if not hasattr(obj, "load_assets"):
+            continue
+        prefix = f"assets/{path}/" if path else "assets/"
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in archive.namelist():
+                rest = name[len(prefix):]
+                if name.startswith(prefix) and rest and "/" not in rest:
+                    with open(os.path.join(tmp, rest), "wb") as f:
+                        f.write(read_entry(archive, name, filepath))
+            try:
+                obj.load_assets(tmp)
+            except OSError as error:
+                raise ValueError(f"Could not load the assets of layer '{obj.name}' from "
+                                 f"'{filepath}' (expected them under '{prefix}'): "
+                                 f"{error}") from None
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -205,11 +258,12 @@ def load_state(model, h5file, filepath, skip_mismatch=False):
 
 def assign(plans):
     """Assign ``[(owner, [(variable, value), ...]), ...]``; then let layers with derived state
-    (``finalize_state``, e.g. Normalization) recompute it."""
+    (``finalize_state``, e.g. Normalization) recompute it from their variables (not layers that
+    restore their own state with ``load_own_variables``, as Keras does not)."""
     for owner, plan in plans:
         for variable, value in plan:
             variable.assign(value)
-        if plan and hasattr(owner, "finalize_state"):
+        if plan and hasattr(owner, "finalize_state") and not isinstance(plan[0][0], _OwnState):
             owner.finalize_state()
 
 
@@ -241,6 +295,9 @@ def _match(obj, path, stored):
     the stored arrays do not fit. An optimizer with a different variable count is no error:
     Keras skips it with a warning, ``([], warning)``."""
     variables = own_variables(obj)
+    if stored and not variables and _keeps_own_state(obj) and hasattr(obj,
+                                                                     "load_own_variables"):
+        return [(_OwnState(obj), stored)], None
     kind = "Optimizer" if _is_optimizer(obj) else "Layer"
     where = f"at '{path or '/'}'"
     if len(stored) != len(variables) or set(stored) != {str(i) for i in range(len(stored))}:
@@ -261,6 +318,17 @@ def _match(obj, path, stored):
                           f"{variable.shape}, but the file has shape {value.shape}.")
         plan.append((variable, value))
     return plan, None
+
+
+class _OwnState:
+    """Stands in for a variable: "assigning" hands the stored arrays to the layer's
+    ``load_own_variables`` (Keras's hook for state kept outside variables)."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def assign(self, store):
+        self.layer.load_own_variables(store)
 
 
 def _is_optimizer(obj):
@@ -299,11 +367,12 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     with open_archive(filepath) as archive:
         config = parse_config(read_entry(archive, _CONFIG, filepath), filepath, safe_mode)
         weights = read_entry(archive, _WEIGHTS, filepath)
-    if not compile:
-        config["compile_config"] = None
-    model = deserialize_keras_object(config, custom_objects, safe_mode=safe_mode)
-    with file_utils.open_h5(io.BytesIO(weights), f"{filepath}/{_WEIGHTS}") as h5file:
-        load_state(model, h5file, filepath)
+        if not compile:
+            config["compile_config"] = None
+        model = deserialize_keras_object(config, custom_objects, safe_mode=safe_mode)
+        with file_utils.open_h5(io.BytesIO(weights), f"{filepath}/{_WEIGHTS}") as h5file:
+            load_state(model, h5file, filepath)
+        load_assets(model, archive, filepath)
     return model
 
 

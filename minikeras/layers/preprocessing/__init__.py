@@ -1,0 +1,12 @@
+"""Preprocessing layers: vocabularies, encodings and bins learned with ``adapt``
+(``keras.layers.StringLookup``, ``TextVectorization``, ...). Not differentiable."""
+
+from minikeras.layers.preprocessing.category_encoding import CategoryEncoding
+from minikeras.layers.preprocessing.discretization import Discretization
+from minikeras.layers.preprocessing.hashing import Hashing
+from minikeras.layers.preprocessing.integer_lookup import IntegerLookup
+from minikeras.layers.preprocessing.string_lookup import StringLookup
+from minikeras.layers.preprocessing.text_vectorization import TextVectorization
+
+__all__ = ["CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup",
+           "TextVectorization"]
