@@ -15,10 +15,11 @@ from minikeras.callbacks.progbar_logger import ProgbarLogger
 from minikeras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from minikeras.callbacks.remote_monitor import RemoteMonitor
 from minikeras.callbacks.swap_ema_weights import SwapEMAWeights
+from minikeras.callbacks.tensorboard import TensorBoard
 from minikeras.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
     "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
     "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger",
-    "ReduceLROnPlateau", "RemoteMonitor", "SwapEMAWeights", "TerminateOnNaN",
+    "ReduceLROnPlateau", "RemoteMonitor", "SwapEMAWeights", "TensorBoard", "TerminateOnNaN",
 ]
