@@ -195,3 +195,28 @@ def test_sequential_input_and_output_shapes(kind):
             model.build((None, 5))
     assert ours.input_shape == theirs.input_shape
     assert ours.output_shape == theirs.output_shape
+
+
+@pytest.mark.parametrize("kind", list(SHAPE_MODELS))
+def test_feature_extractor_from_a_sequential(kind):
+    """``keras.Model(model.inputs, [layer.output for layer in model.layers])``: the hidden
+    activations equal Keras's, and so do the extractor's name, summary and config."""
+    models = {}
+    for lib in (keras, minikeras):
+        lib.utils.clear_session()  # the same automatic names in both
+        model = SHAPE_MODELS[kind](lib)
+        if kind == "built_later":
+            model.build((None, 5))
+        extractor = lib.Model(inputs=model.inputs,
+                              outputs=[layer.output for layer in model.layers])
+        models[lib] = model, extractor
+    (ours, ours_x), (theirs, theirs_x) = models[minikeras], models[keras]
+    ours.set_weights(theirs.get_weights())
+    x = np.random.default_rng(0).normal(size=(4, *theirs.input_shape[1:])).astype("float32")
+    for mine, reference in zip(ours_x.predict(x, verbose=0), theirs_x.predict(x, verbose=0),
+                               strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
+    assert ours_x.name == theirs_x.name
+    assert [o.shape for o in ours.outputs] == [tuple(o.shape) for o in theirs.outputs]
+    assert ours_x.get_config()["output_layers"] == [
+        list(history) for history in theirs_x.get_config()["output_layers"]]

@@ -128,7 +128,7 @@ def test_rank_3_inputs_through_dense_and_flatten():
     model = minikeras.Sequential([minikeras.Input((5, 3)), layers.Dense(4), layers.Flatten(),
                                   layers.Dense(2)])
     assert model.compute_output_shape((None, 5, 3)) == (None, 2)
-    assert [layer.output_shape for layer in model.layers] == [(None, 5, 4), (None, 20),
+    assert [layer.output.shape for layer in model.layers] == [(None, 5, 4), (None, 20),
                                                               (None, 2)]
     x = _x(6, 5, 3)
     k1, b1, k2, b2 = model.get_weights()
@@ -236,3 +236,66 @@ def test_gradient_descent_on_the_tutorial_network():
         losses.append(float(loss))
     assert losses[-1] < 0.1 * losses[0]
     assert np.array_equal(np.asarray(model(x)) > 0.5, y > 0.5)
+
+
+# --- the graph behind a built model: inputs, outputs, layer.output ---------------------------
+
+
+def test_hidden_activations_through_a_feature_extractor():
+    """The tutorial idiom: a Model from the Sequential's input to every layer's output gives the
+    hidden activations, equal to the formula on the trained weights."""
+    model = _tutorial_model()
+    extractor = minikeras.Model(inputs=model.inputs,
+                                outputs=[layer.output for layer in model.layers])
+    x = _x(4, 2)
+    hidden, out = extractor.predict(x, verbose=0)
+    k1, b1, k2, b2 = model.get_weights()
+    np.testing.assert_allclose(hidden, _sigmoid(x @ k1 + b1), rtol=1e-5)
+    np.testing.assert_allclose(out, _sigmoid(hidden @ k2 + b2), rtol=1e-5)
+    assert extractor.layers[1] is model.layers[0]  # the same layer: its weights are shared
+    one = minikeras.Model(model.input, model.get_layer(model.layers[0].name).output)
+    np.testing.assert_allclose(one(x), hidden, rtol=1e-6)
+
+
+def test_inputs_outputs_appear_when_built_and_follow_add_and_pop():
+    model = minikeras.Sequential([layers.Dense(3, name="a")])
+    for name, message in [("inputs", "has no defined inputs yet"),
+                          ("outputs", "has no defined outputs yet"),
+                          ("input", "has never been called and thus has no defined input"),
+                          ("output", "has never been called and thus has no defined output")]:
+        with pytest.raises(AttributeError, match=message):
+            getattr(model, name)
+    with pytest.raises(AttributeError, match="The layer a has never been called"):
+        _ = model.layers[0].output
+    model.build((None, 5))
+    assert model.inputs[0].shape == (None, 5) and model.outputs[0].shape == (None, 3)
+    assert model.input is model.inputs[0] and model.output is model.outputs[0]
+    first_output = model.layers[0].output
+    model.add(layers.Dense(2, name="b"))
+    assert model.outputs[0].shape == (None, 2)
+    assert model.layers[0].output is first_output  # a layer's output is that of its first call
+    model.pop()
+    assert model.outputs[0].shape == (None, 3)
+
+
+def test_a_model_nested_in_a_sequential_builds_and_trains():
+    """A Sequential (or a functional base model) used as the first layer of another one."""
+    base = minikeras.Sequential([layers.Dense(4, activation="relu")])
+    model = minikeras.Sequential([minikeras.Input((3,)), base, layers.Dense(1)])
+    assert base.output_shape == (None, 4) and model.output_shape == (None, 1)
+    assert len(model.weights) == 4
+    model.compile("sgd", "mse")
+    history = model.fit(_x(8, 3), _x(8, 1, seed=1), epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    functional = minikeras.Model(model.inputs, model.outputs)
+    np.testing.assert_allclose(functional(_x(2, 3)), model(_x(2, 3)), rtol=1e-6)
+
+
+def test_get_layer_by_name_and_index():
+    model = _tutorial_model()
+    assert model.get_layer(index=1) is model.layers[1]
+    assert model.get_layer(model.layers[0].name) is model.layers[0]
+    with pytest.raises(ValueError, match="No such layer: nope. Existing layers are"):
+        model.get_layer("nope")
+    with pytest.raises(ValueError, match="retrieve layer at index 5 but model only has 2"):
+        model.get_layer(index=5)

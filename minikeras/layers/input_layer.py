@@ -27,8 +27,8 @@ class InputLayer(Layer):
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         self.dtype = backend.standardize_dtype(dtype)
         self.optional = optional
-        self.output = KerasTensor(self.batch_shape, self.dtype, name=name)  # None: automatic
-        Node(self, outputs=self.output)  # where a functional model's graph starts
+        # where a functional model's graph starts: ``self.output`` (name None: automatic)
+        Node(self, outputs=KerasTensor(self.batch_shape, self.dtype, name=name))
         self.output_shape = self.batch_shape
         self.built = True
 

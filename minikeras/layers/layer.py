@@ -134,6 +134,25 @@ class Layer:
         Node(self, (inputs, *args), kwargs, outputs)
         return outputs
 
+    @property
+    def input(self):
+        """The KerasTensor(s) the layer was first called on (a model built with an ``Input``
+        calls its layers on KerasTensors; see ``layers/node.py``)."""
+        return self._node_attribute("input_tensors", "input")
+
+    @property
+    def output(self):
+        """The KerasTensor(s) of the layer's first call on KerasTensors: what
+        ``keras.Model(model.inputs, layer.output)`` cuts out as a feature extractor."""
+        return self._node_attribute("outputs", "output")
+
+    def _node_attribute(self, attr, attr_name):
+        if not self._inbound_nodes:
+            raise AttributeError(f"The layer {self.name} has never been called and thus has no "
+                                 f"defined {attr_name}.")
+        values = getattr(self._inbound_nodes[0], attr)
+        return values[0] if len(values) == 1 else values
+
     def _convert_input(self, inputs):
         """The input as a Tensor; numbers are cast to the layer's float dtype (autocast)."""
         if isinstance(inputs, Tensor | Variable):

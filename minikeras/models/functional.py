@@ -86,24 +86,6 @@ class Functional(Model):
     def output_shape(self):
         return _unpack_singleton([x.shape for x in self._outputs])
 
-    def get_layer(self, name=None, index=None):
-        """A layer by ``name`` or by ``index`` in ``model.layers``."""
-        if index is not None and name is not None:
-            raise ValueError(f"Provide only a layer name or a layer index. Received: "
-                             f"index={index}, name={name}.")
-        if index is not None:
-            if len(self._layers) <= index:
-                raise ValueError(f"Was asked to retrieve layer at index {index} but model only "
-                                 f"has {len(self._layers)} layers.")
-            return self._layers[index]
-        if name is not None:
-            for layer in self._layers:
-                if layer.name == name:
-                    return layer
-            raise ValueError(f"No such layer: {name}. Existing layers are: "
-                             f"{[layer.name for layer in self._layers]}.")
-        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
-
     # --- running the graph ----------------------------------------------------------------
     def _convert_input(self, inputs):
         """The inputs as a flat list of tensors in ``model.inputs`` order, checked against the

@@ -3,6 +3,7 @@
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.keras_tensor import KerasTensor
 from minikeras.layers.layer import Layer
+from minikeras.models.functional import Functional
 from minikeras.models.model import Model
 
 
@@ -54,6 +55,7 @@ class Sequential(Model):
 
     def _maybe_rebuild(self):
         self.built = False
+        self.__dict__["_functional"] = None
         if self._layers and isinstance(self._layers[0], InputLayer) and len(self._layers) > 1:
             self.build(self._layers[0].batch_shape)
 
@@ -74,18 +76,17 @@ class Sequential(Model):
                     f"input_shape {input_shape}")
         else:
             self._layers.insert(0, InputLayer(batch_shape=input_shape))
-        shape = input_shape
+        inputs = x = self._layers[0].output
         try:
             for layer in self.layers:
                 layer._parent_path = self.name
-                if not layer.built:
-                    layer._build_for(shape)
-                shape = layer.compute_output_shape(shape)
-                layer.output_shape = shape
+                x = layer(x)  # on a KerasTensor: builds the layer and records the call (a Node)
         except (ValueError, TypeError):
             if inserted:  # a bad first input must not fix the model's input shape
                 self._layers.pop(0)
             raise
+        # the same stack as a graph, as Keras keeps it: model.inputs, layer.output...
+        self.__dict__["_functional"] = Functional(inputs=inputs, outputs=x)  # (not a sublayer)
         self.built = True
 
     def _build_for(self, input_shape):
@@ -110,17 +111,41 @@ class Sequential(Model):
 
     @property
     def input_shape(self):
-        if not self.built:
-            raise AttributeError(f"Sequential model '{self.name}' has no defined input shape "
-                                 f"yet.")
-        return self._layers[0].batch_shape
+        return self._graph("input shape").input_shape
 
     @property
     def output_shape(self):
-        if not self.built:
-            raise AttributeError(f"Sequential model '{self.name}' has no defined output shape "
-                                 f"yet.")
-        return self.compute_output_shape(self.input_shape)
+        return self._graph("output shape").output_shape
+
+    @property
+    def inputs(self):
+        """``[KerasTensor]``: the Input the layers were called on when the model was built."""
+        return self._graph("inputs").inputs
+
+    @property
+    def outputs(self):
+        """``[KerasTensor]``: the last layer's output, for ``keras.Model(inputs, outputs)``."""
+        return self._graph("outputs").outputs
+
+    @property
+    def input(self):
+        """``model.inputs[0]`` (tf.keras 2; Keras 3 raises here, as a layer never called)."""
+        return self._graph("input", layer_message=True).input
+
+    @property
+    def output(self):
+        """``model.outputs[0]`` (tf.keras 2; Keras 3 raises here, as a layer never called)."""
+        return self._graph("output", layer_message=True).output
+
+    def _graph(self, what, layer_message=False):
+        """The functional twin made by ``build``; Keras's AttributeError while unbuilt."""
+        functional = self.__dict__.get("_functional")
+        if functional is not None:
+            return functional
+        if layer_message:
+            raise AttributeError(f"The layer {self.name} has never been called and thus has no "
+                                 f"defined {what}.")
+        raise AttributeError(f"Sequential model '{self.name}' has no defined {what} yet.")
 
     def get_config(self):
         from minikeras.saving.serialization import serialize_keras_object
