@@ -62,10 +62,25 @@ def _long_names(lib):
                            lib.layers.Dense(1, name="x" * 60)])
 
 
+def _nested(lib):
+    """A model as a layer (transfer learning): frozen base first, and a head on it."""
+    base = lib.Sequential([lib.Input((5,)), lib.layers.Dense(4, activation="relu")], name="base")
+    base.trainable = False
+    return lib.Sequential([base, lib.layers.Dense(2)])
+
+
+def _feature_extractor(lib):
+    """``keras.Model(model.inputs, [layer.output ...])``: its automatic name counts the graphs
+    the Sequentials made before it, as in Keras."""
+    model = lib.Sequential([lib.Input((3,)), lib.Sequential([lib.layers.Dense(4)]),
+                            lib.layers.Dense(1)])
+    return lib.Model(model.inputs, [layer.output for layer in model.layers])
+
+
 MODELS = {"seed_2_3_1": _seed_network, "deep_mlp": _deep_mlp, "mixed": _mixed,
           "unbuilt": _unbuilt, "built_by_call": _built_by_call,
           "input_shape_idiom": _input_shape_idiom, "frozen": _frozen, "rank_3": _rank_3,
-          "long_names": _long_names}
+          "long_names": _long_names, "nested": _nested, "feature_extractor": _feature_extractor}
 
 
 def _summaries(make, capsys, **kwargs):

@@ -179,8 +179,8 @@ def _assert_same(model, before):
 @pytest.mark.parametrize("bad, error, message", [
     (np.ones((4, 3)), ValueError, r"'dense'.*value 2, but received input with shape \(4, 3\)"),
     (np.ones(2), ValueError, r"'dense'.*expected min_ndim=2, found ndim=1"),
-    (np.array([["a", "b"]]), TypeError, r"'sequential'.*numeric"),
-    ([["1", "2"]], TypeError, r"'sequential'.*numeric"),
+    (np.array([["a", "b"]]), TypeError, r"'dense'.*numeric"),  # the model passes strings on
+    ([["1", "2"]], TypeError, r"'dense'.*numeric"),
 ])
 def test_bad_inputs_leave_a_built_model_unchanged(bad, error, message):
     model = _tutorial_model()
@@ -299,3 +299,14 @@ def test_get_layer_by_name_and_index():
         model.get_layer("nope")
     with pytest.raises(ValueError, match="retrieve layer at index 5 but model only has 2"):
         model.get_layer(index=5)
+
+
+def test_a_built_model_first_builds_the_sequential_at_once():
+    """``Sequential([base_model, Dense(2)])`` (transfer learning) is built at once from the base
+    model's input shape, as in Keras; a base with two inputs leaves it unbuilt."""
+    base = minikeras.Sequential([minikeras.Input((5,)), layers.Dense(4)])
+    model = minikeras.Sequential([base, layers.Dense(2)])
+    assert model.built and model.input_shape == (None, 5) and model.output_shape == (None, 2)
+    a, b = minikeras.Input((2,)), minikeras.Input((3,))
+    two = minikeras.Model([a, b], layers.Concatenate()([a, b]))
+    assert not minikeras.Sequential([two, layers.Dense(1)]).built

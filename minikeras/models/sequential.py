@@ -56,8 +56,13 @@ class Sequential(Model):
     def _maybe_rebuild(self):
         self.built = False
         self.__dict__["_functional"] = None
-        if self._layers and isinstance(self._layers[0], InputLayer) and len(self._layers) > 1:
-            self.build(self._layers[0].batch_shape)
+        if len(self._layers) < 2:
+            return
+        first = self._layers[0]
+        if isinstance(first, InputLayer):
+            self.build(first.batch_shape)
+        elif isinstance(getattr(first, "input_shape", None), tuple):  # a built one-input model
+            self.build(first.input_shape)
 
     def build(self, input_shape=None):
         """Build every layer in turn, passing each the previous layer's output shape."""
@@ -129,12 +134,18 @@ class Sequential(Model):
 
     @property
     def input(self):
-        """``model.inputs[0]`` (tf.keras 2; Keras 3 raises here, as a layer never called)."""
+        """As a layer's: the KerasTensor of its first call inside another model. A model never
+        called so gives ``model.inputs[0]`` (the tf.keras 2 idiom, where Keras 3 raises)."""
+        if self._inbound_nodes:
+            return super().input
         return self._graph("input", layer_message=True).input
 
     @property
     def output(self):
-        """``model.outputs[0]`` (tf.keras 2; Keras 3 raises here, as a layer never called)."""
+        """As a layer's: the output of its first call inside another model; else (tf.keras 2)
+        ``model.outputs[0]``."""
+        if self._inbound_nodes:
+            return super().output
         return self._graph("output", layer_message=True).output
 
     def _graph(self, what, layer_message=False):
