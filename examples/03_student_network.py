@@ -8,7 +8,8 @@ hidden sigmoid neurons, one sigmoid output, the probability of passing:
 
 The walk: (1) the class history, (2) the untrained network's answer for you (4 lectures,
 5 points), worked out by hand, (3) how wrong it is: the binary cross-entropy loss, (4) training
-with SGD on the students before you, (5) the answer again.
+with SGD on the students before you, (5) the answer again, (6) a look at the hidden layer
+through a second model that stops there.
 
 The data, the model and "you" come from `minikeras.demos.student_network`, the same network
 that `python -m minikeras demo` trains.
@@ -75,3 +76,15 @@ print(f"  your loss  -log ŷ = {-np.log(after):.4f}")
 print(f"  class cost J      = {float(bce(y, model(x_scaled))):.4f}")
 print(f"Before training: P(you pass) = {p_you[0, 0]:.3f}.  After training: P(you pass) = "
       f"{after:.3f}")
+
+# Step 6: look inside. A built Sequential is also a graph of layer calls, so a second model can
+# stop at the hidden layer and return its three activations (what the output neuron sees).
+hidden_layer = keras.Model(inputs=model.inputs, outputs=model.layers[0].output)
+W1, b1, _, _ = model.get_weights()
+print("\nStep 6: the three hidden neurons, for a weak student, you, and a strong student")
+for name, student in [("weak", [[2, 1]]), ("you", YOU), ("strong", [[9, 7]])]:
+    h = hidden_layer.predict(np.asarray(student, "float32") / SCALE, verbose=0)[0]
+    print(f"  {name:6s} h = {h}")
+same = np.allclose(hidden_layer.predict(x_scaled, verbose=0), sigmoid(x_scaled @ W1 + b1),
+                   atol=1e-6)
+print(f"  hidden layer through keras.Model(model.inputs, layer.output) == σ(x W1 + b1): {same}")

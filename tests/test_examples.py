@@ -66,6 +66,7 @@ def check_student_network(out):
     before, after = key_line(r"Before training: P\(you pass\) = ([\d.]+)\.\s+"
                              r"After training: P\(you pass\) = ([\d.]+)", out)
     assert before < 0.5 < after  # untrained it says "fail"; trained, it agrees you passed
+    key_line(r"keras\.Model\(model\.inputs, layer\.output\) == σ\(x W1 \+ b1\): True", out)
 
 
 def check_backprop(out):
