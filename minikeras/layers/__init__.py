@@ -5,9 +5,19 @@ from minikeras.layers.activity_regularization import ActivityRegularization
 from minikeras.layers.advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minikeras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from minikeras.layers.batch_normalization import BatchNormalization
+from minikeras.layers.conv_transpose import (
+    Conv1DTranspose,
+    Conv2DTranspose,
+    Conv3DTranspose,
+    Convolution1DTranspose,
+    Convolution2DTranspose,
+    Convolution3DTranspose,
+)
 from minikeras.layers.convolutional import Conv2D, Convolution2D
 from minikeras.layers.convolutional_1d import Conv1D, Convolution1D
+from minikeras.layers.convolutional_3d import Conv3D, Convolution3D
 from minikeras.layers.dense import Dense
+from minikeras.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from minikeras.layers.dot import Dot, dot
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.einsum_dense import EinsumDense
@@ -52,6 +62,16 @@ from minikeras.layers.noise import GaussianDropout, GaussianNoise
 from minikeras.layers.normalization import Normalization
 from minikeras.layers.pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
 from minikeras.layers.pooling_1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
+from minikeras.layers.pooling_3d import (
+    AveragePooling3D,
+    AvgPool3D,
+    GlobalAveragePooling3D,
+    GlobalAvgPool3D,
+    GlobalMaxPool3D,
+    GlobalMaxPooling3D,
+    MaxPool3D,
+    MaxPooling3D,
+)
 from minikeras.layers.preprocessing import (
     CategoryEncoding,
     Discretization,
@@ -59,6 +79,17 @@ from minikeras.layers.preprocessing import (
     IntegerLookup,
     StringLookup,
     TextVectorization,
+)
+from minikeras.layers.preprocessing.image import (
+    CenterCrop,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Resizing,
 )
 from minikeras.layers.rescaling import Rescaling
 from minikeras.layers.reshape import Reshape
@@ -83,27 +114,40 @@ from minikeras.layers.rnn import (
     SimpleRNNCell,
 )
 from minikeras.layers.rnn.time_distributed import TimeDistributed
+from minikeras.layers.separable_conv import (
+    SeparableConv1D,
+    SeparableConv2D,
+    SeparableConvolution1D,
+    SeparableConvolution2D,
+)
 from minikeras.layers.spatial_dropout import AlphaDropout, SpatialDropout1D, SpatialDropout2D
 from minikeras.layers.unit_normalization import UnitNormalization
 
 __all__ = ["ELU", "GRU", "LSTM", "RNN", "Activation", "ActivityRegularization", "Add",
            "AdditiveAttention", "AlphaDropout", "Attention", "Average", "AveragePooling1D",
-           "AveragePooling2D", "AvgPool1D", "AvgPool2D", "BatchNormalization", "Bidirectional",
-           "CategoryEncoding", "Concatenate", "Conv1D", "Conv2D", "Convolution1D",
-           "Convolution2D", "Cropping1D", "Cropping2D", "Dense", "Discretization", "Dot",
-           "Dropout", "EinsumDense", "Embedding", "Flatten", "GRUCell", "GaussianDropout",
-           "GaussianNoise", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D",
-           "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D",
-           "GlobalMaxPooling2D", "GroupNormalization", "Hashing", "Identity", "Input",
+           "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+           "BatchNormalization", "Bidirectional", "CategoryEncoding", "CenterCrop", "Concatenate",
+           "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose",
+           "Convolution1D", "Convolution1DTranspose", "Convolution2D", "Convolution2DTranspose",
+           "Convolution3D", "Convolution3DTranspose", "Cropping1D", "Cropping2D", "Dense",
+           "DepthwiseConv1D", "DepthwiseConv2D", "Discretization", "Dot", "Dropout", "EinsumDense",
+           "Embedding", "Flatten", "GRUCell", "GaussianDropout", "GaussianNoise",
+           "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+           "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D",
+           "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+           "GlobalMaxPooling3D", "GroupNormalization", "Hashing", "Identity", "Input",
            "InputLayer", "InputSpec", "IntegerLookup", "KerasTensor", "LSTMCell", "Lambda",
            "Layer", "LayerNormalization", "LeakyReLU", "Masking", "MaxPool1D", "MaxPool2D",
-           "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "MultiHeadAttention", "Multiply",
-           "Normalization", "PReLU", "Permute", "ReLU", "RepeatVector", "Rescaling", "Reshape",
-           "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D", "SpatialDropout2D",
-           "StringLookup", "Subtract", "TextVectorization", "TimeDistributed",
+           "MaxPool3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Maximum", "Minimum",
+           "MultiHeadAttention", "Multiply", "Normalization", "PReLU", "Permute",
+           "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
+           "RandomTranslation", "RandomZoom", "ReLU", "RepeatVector", "Rescaling", "Reshape",
+           "Resizing", "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D",
+           "SeparableConvolution2D", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
+           "SpatialDropout2D", "StringLookup", "Subtract", "TextVectorization", "TimeDistributed",
            "UnitNormalization", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D",
-           "add", "average", "concatenate", "deserialize", "dot", "maximum", "minimum",
-           "multiply", "serialize", "subtract"]
+           "add", "average", "concatenate", "deserialize", "dot", "maximum", "minimum", "multiply",
+           "serialize", "subtract"]
 
 
 def serialize(layer):

@@ -79,18 +79,21 @@ class BaseConv(Layer):
         try:
             outputs = self.convolve(inputs)
         except ValueError as error:
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}, kernel shape "
-                             f"{self.kernel.shape}) cannot convolve input of shape "
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}, "
+                             f"{self._kernel_description()}) cannot convolve input of shape "
                              f"{tuple(inputs.shape)}: {error}") from None
-        if self.bias is not None:  # one bias per filter, added at every position
+        if self.bias is not None:  # one bias per output channel, added at every position
             bias = self.bias
             if self.data_format == "channels_first":
-                bias = ops.reshape(bias, (1, self.filters) + (1,) * self.rank)
+                bias = ops.reshape(bias, (1, -1) + (1,) * self.rank)
             outputs = ops.add(outputs, bias)
         return self.activation(outputs)
 
     def convolve(self, inputs):
         raise NotImplementedError
+
+    def _kernel_description(self):
+        return f"kernel shape {self.kernel.shape}"
 
     def compute_output_shape(self, input_shape):
         # Conv1D's "causal" follows "same"'s rule: its left pad gives ceil(steps / stride)

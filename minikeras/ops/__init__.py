@@ -4,6 +4,7 @@ Named as in ``keras.ops``. Every op accepts Tensors, Variables, NumPy arrays and
 returns a ``Tensor``, and is recorded by any open ``GradientTape``.
 """
 
+from minikeras.ops.convolution import conv_transpose, depthwise_conv, separable_conv
 from minikeras.ops.core import (
     associative_scan,
     cast,

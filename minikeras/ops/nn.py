@@ -638,6 +638,17 @@ def _data_format(data_format):
     return data_format
 
 
+def conv_input_gradient(g, w, windows_shape, padded_shape, pads, strides, dilation):
+    """conv's gradient with respect to its input, for an output gradient ``g`` (batch, out_h,
+    out_w, filters) and the kernel as a matrix ``w`` (kh·kw·channels, filters):
+        dL/dP = g Wᵀ          one row of window-shaped gradient per output pixel
+        dL/dx = col2im(dL/dP) each window's row added back onto the pixels it read
+    This is also the forward of the transposed convolution (``ops.conv_transpose``), which is
+    defined as exactly this map applied to its input."""
+    pieces = g.reshape(-1, w.shape[1]).dot(w.T).reshape(windows_shape)
+    return _scatter_windows(pieces, padded_shape, pads, strides, dilation)
+
+
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     """2D convolution (a cross-correlation, as in Keras) of (batch, height, width, channels)
     inputs with a (kh, kw, channels, filters) kernel:
@@ -649,6 +660,9 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         dL/dW = Pᵀ g          a weight's gradient sums input x gradient over every window
         dL/dP = g Wᵀ          and col2im adds each window's row back onto its pixels: dL/dx
     """
+    if np.ndim(value_of(inputs)) == 5:  # 3-D volumes: minikeras/ops/convolution.py
+        from minikeras.ops.convolution import conv3d
+        return conv3d(inputs, kernel, strides, padding, data_format, dilation_rate)
     if _data_format(data_format) == "channels_first":
         return _channels_first(conv, inputs, kernel, strides=strides, padding=padding,
                                dilation_rate=dilation_rate)
@@ -676,8 +690,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     z = patches.dot(w).reshape(n, oh, ow, f)
 
     def d_inputs(g):
-        pieces = g.reshape(-1, f).dot(w.T).reshape(windows.shape)  # dL/dP = g Wᵀ
-        return _scatter_windows(pieces, a.shape, pads, strides, dilation)  # col2im
+        return conv_input_gradient(g, w, windows.shape, a.shape, pads, strides, dilation)
 
     def d_kernel(g):
         return patches.T.dot(g.reshape(-1, f)).reshape(k.shape)  # dL/dW = Pᵀ g
@@ -691,6 +704,9 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
         d/d in = g at the window's maximum, 0 at its other elements; of tied maxima the first
                  in reading order gets it all (as TensorFlow). "same" pads with -inf.
     """
+    if np.ndim(value_of(inputs)) == 5:  # 3-D volumes: minikeras/ops/convolution.py
+        from minikeras.ops.convolution import max_pool3d
+        return max_pool3d(inputs, pool_size, strides, padding, data_format)
     if _data_format(data_format) == "channels_first":
         return _channels_first(max_pool, inputs, pool_size, strides=strides, padding=padding)
     a = np.asarray(value_of(inputs))
@@ -719,6 +735,9 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
     where count = ph·pw, except that with "same" padding it counts only the real (un-padded)
     elements of the window, as TensorFlow does.
     """
+    if np.ndim(value_of(inputs)) == 5:  # 3-D volumes: minikeras/ops/convolution.py
+        from minikeras.ops.convolution import average_pool3d
+        return average_pool3d(inputs, pool_size, strides, padding, data_format)
     if _data_format(data_format) == "channels_first":
         return _channels_first(average_pool, inputs, pool_size, strides=strides, padding=padding)
     a = np.asarray(value_of(inputs))
