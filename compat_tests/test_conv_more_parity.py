@@ -11,16 +11,17 @@ import json
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 import test_layers_extra_parity
-from test_layers_extra_parity import (
-    assert_same_config,
-    assert_same_run,
-    assert_same_weights,
-    close,
-    make_pair,
-    randomize,
+from test_conv_pooling_parity import (
+    assert_config_round_trips,
+    assert_raises_the_same_error,
+    assert_same_aliases_and_default_config,
+    assert_same_layer,
+    assert_same_op,
+    assert_same_pooling,
+    assert_same_symbolic_output_shape,
 )
+from test_layers_extra_parity import assert_same_run, make_pair
 from test_saving_parity import assert_files_move_both_ways
 from test_saving_parity import assert_same_config as assert_same_json_config
 from test_summary_parity import _assert_same, _summaries
@@ -100,16 +101,7 @@ LAYER_CASES = [
 @pytest.mark.parametrize("name,kwargs,shape", LAYER_CASES, ids=str)
 def test_layer_outputs_gradients_weights_and_configs(name, kwargs, shape, rng, monkeypatch):
     monkeypatch.setattr(test_layers_extra_parity, "GRAD_ATOL", GRAD_ATOL)
-    k_layer, m_layer = make_pair(name, **kwargs)
-    k_layer.build(shape)
-    m_layer.build(shape)
-    randomize(k_layer, m_layer, rng)
-    assert_same_weights(k_layer, m_layer)  # names, paths, shapes, order, dtypes
-    assert_same_config(k_layer, m_layer)
-    x = rng.normal(size=shape).astype("float32")
-    y = assert_same_run(k_layer, m_layer, x)  # output, d/dx and d/d(each weight)
-    assert y.shape == tuple(m_layer.compute_output_shape(shape))
-    assert tuple(m_layer.compute_output_shape(shape)) == tuple(k_layer.compute_output_shape(shape))
+    assert_same_layer(name, kwargs, shape, rng)
 
 
 @pytest.mark.parametrize("op,x_shape,kernel_shapes,kwargs", [
@@ -136,26 +128,8 @@ def test_layer_outputs_gradients_weights_and_configs(name, kwargs, shape, rng, m
      dict(strides=2, data_format="channels_first")),
 ], ids=str)
 def test_ops_against_keras_ops(op, x_shape, kernel_shapes, kwargs, rng):
-    """Outputs and the gradients w.r.t. the inputs and every kernel, from tf.GradientTape and
-    minikeras's tape, of sum(y * c) for a fixed random c."""
     arrays = [rng.normal(size=s).astype("float32") for s in (x_shape, *kernel_shapes)]
-    c = None
-    results = []
-    for lib, tape_cls, watch in ((keras, tf.GradientTape, tf.constant),
-                                 (mk, mk.GradientTape, mk.ops.convert_to_tensor)):
-        tensors = [watch(a) for a in arrays]
-        with tape_cls() as tape:
-            tape.watch(tensors)
-            y = getattr(lib.ops, op)(*tensors, **kwargs)
-            if c is None:
-                c = rng.normal(size=tuple(y.shape)).astype("float32")
-            loss = lib.ops.sum(lib.ops.multiply(y, c))
-        results.append((np.asarray(y), [np.asarray(g) for g in tape.gradient(loss, tensors)]))
-    (k_y, k_grads), (m_y, m_grads) = results
-    assert m_y.shape == k_y.shape
-    close(m_y, k_y)
-    for m_g, k_g in zip(m_grads, k_grads, strict=True):
-        close(m_g, k_g, rtol=1e-5, atol=1e-5)  # kernel gradients sum ~100 products of |x| ~ 1
+    assert_same_op(op, arrays, kwargs, rng)
 
 
 POOL3D_CASES = [
@@ -170,24 +144,14 @@ POOL3D_CASES = [
 @pytest.mark.parametrize("name", ["MaxPooling3D", "AveragePooling3D"])
 @pytest.mark.parametrize("kwargs,shape", POOL3D_CASES, ids=str)
 def test_pooling3d_outputs_and_gradients(name, kwargs, shape, rng):
-    if name == "AveragePooling3D":
-        kwargs = {"pool_size": 2, **kwargs}  # no default pool_size in Keras 3.15
-    k_layer, m_layer = make_pair(name, **kwargs)
-    assert_same_config(k_layer, m_layer)
-    x = rng.normal(size=shape).astype("float32")
-    y = assert_same_run(k_layer, m_layer, x)
-    assert y.shape == m_layer.compute_output_shape(shape) == k_layer.compute_output_shape(shape)
+    assert_same_pooling(name, kwargs, shape, rng)
 
 
 @pytest.mark.parametrize("name", ["GlobalAveragePooling3D", "GlobalMaxPooling3D"])
 @pytest.mark.parametrize("kwargs", [dict(), dict(keepdims=True),
                                     dict(data_format="channels_first")], ids=str)
 def test_global_pooling3d(name, kwargs, rng):
-    k_layer, m_layer = make_pair(name, **kwargs)
-    assert_same_config(k_layer, m_layer)
-    shape = (2, 3, 4, 5, 6)
-    y = assert_same_run(k_layer, m_layer, rng.normal(size=shape).astype("float32"))
-    assert y.shape == m_layer.compute_output_shape(shape) == k_layer.compute_output_shape(shape)
+    assert_same_pooling(name, kwargs, (2, 3, 4, 5, 6), rng)
 
 
 def test_max_pooling3d_gives_every_tied_maximum_the_gradient(rng):
@@ -211,38 +175,10 @@ def test_3d_ops_against_keras_ops(op, kwargs, rng):
     if kwargs.get("data_format") == "channels_first":
         x = x.transpose(0, 4, 1, 2, 3).copy()
     args = (rng.normal(size=(3, 2, 3, 3, 4)).astype("float32"),) if op == "conv" else ()
-    c = None
-    results = []
-    for lib, tape_cls, watch in ((keras, tf.GradientTape, tf.constant),
-                                 (mk, mk.GradientTape, mk.ops.convert_to_tensor)):
-        tensors = [watch(a) for a in (x, *args)]
-        with tape_cls() as tape:
-            tape.watch(tensors)
-            y = getattr(lib.ops, op)(*tensors, **kwargs)
-            if c is None:
-                c = rng.normal(size=tuple(y.shape)).astype("float32")
-            loss = lib.ops.sum(lib.ops.multiply(y, c))
-        results.append((np.asarray(y), [np.asarray(g) for g in tape.gradient(loss, tensors)]))
-    (k_y, k_grads), (m_y, m_grads) = results
-    assert m_y.shape == k_y.shape
-    close(m_y, k_y)
-    for m_g, k_g in zip(m_grads, k_grads, strict=True):
-        close(m_g, k_g, rtol=1e-5, atol=1e-5)  # kernel gradients sum ~200 products of |x| ~ 1
+    assert_same_op(op, (x, *args), kwargs, rng)
 
 
 # --- configs, shapes, errors ---------------------------------------------------------------------
-
-def _options(lib, prefixes):
-    """Non-default initializers, regularizers and constraints for each weight prefix."""
-    options = {"bias_initializer": lib.initializers.Constant(0.5),
-               "bias_regularizer": lib.regularizers.L1(0.02), "bias_constraint": "non_neg",
-               "activity_regularizer": lib.regularizers.L1L2(0.1, 0.2)}
-    for i, prefix in enumerate(prefixes):
-        options[f"{prefix}_initializer"] = lib.initializers.HeNormal(seed=3 + i)
-        options[f"{prefix}_regularizer"] = lib.regularizers.L2(0.01 * (i + 1))
-        options[f"{prefix}_constraint"] = lib.constraints.MaxNorm(2.0 + i)
-    return options
-
 
 @pytest.mark.parametrize("name,kwargs,prefixes", [
     ("Conv2DTranspose", dict(filters=6, kernel_size=(3, 5), strides=2, padding="same",
@@ -262,11 +198,7 @@ def _options(lib, prefixes):
                              output_padding=1, data_format="channels_first"), ["kernel"]),
 ], ids=str)
 def test_configs_with_initializers_regularizers_and_constraints(name, kwargs, prefixes):
-    k_layer = getattr(keras.layers, name)(**kwargs, **_options(keras, prefixes), name="layer_x")
-    m_layer = getattr(mk.layers, name)(**kwargs, **_options(mk, prefixes), name="layer_x")
-    assert_same_config(k_layer, m_layer)
-    clone = getattr(mk.layers, name).from_config(k_layer.get_config())  # Keras's config -> ours
-    assert clone.get_config() == k_layer.get_config()
+    assert_config_round_trips(name, dict(kwargs, name="layer_x"), prefixes)
 
 
 @pytest.mark.parametrize("name,aliases,args", [
@@ -284,12 +216,7 @@ def test_configs_with_initializers_regularizers_and_constraints(name, kwargs, pr
     ("GlobalMaxPooling3D", ["GlobalMaxPool3D"], ()),
 ])
 def test_aliases_default_configs_and_names(name, aliases, args):
-    for alias in aliases:
-        assert getattr(mk.layers, alias) is getattr(mk.layers, name)
-        assert getattr(keras.layers, alias) is getattr(keras.layers, name)
-    k_layer, m_layer = make_pair(name, *args)
-    assert m_layer.name == k_layer.name
-    assert_same_config(k_layer, m_layer)
+    assert_same_aliases_and_default_config(name, aliases, args)
 
 
 @pytest.mark.parametrize("name,args,kwargs,shape", [
@@ -313,10 +240,7 @@ def test_aliases_default_configs_and_names(name, aliases, args):
     ("GlobalMaxPooling3D", (), dict(data_format="channels_first"), (None, 5, 6, 7, 2)),
 ], ids=str)
 def test_symbolic_output_shapes(name, args, kwargs, shape):
-    k_layer, m_layer = make_pair(name, *args, **kwargs)
-    k_out = k_layer(keras.Input(batch_shape=shape))
-    m_out = m_layer(mk.Input(batch_shape=shape))
-    assert tuple(m_out.shape) == tuple(k_out.shape)
+    assert_same_symbolic_output_shape(name, args, kwargs, shape)
 
 
 @pytest.mark.parametrize("name,kwargs", [
@@ -343,11 +267,7 @@ def test_symbolic_output_shapes(name, args, kwargs, shape):
     ("AveragePooling3D", dict(pool_size=2, data_format="ndhwc")),
 ], ids=str)
 def test_bad_arguments_raise_the_same_errors(name, kwargs):
-    with pytest.raises(ValueError) as keras_error:
-        getattr(keras.layers, name)(**kwargs)
-    with pytest.raises(ValueError) as our_error:
-        getattr(mk.layers, name)(**kwargs)
-    assert str(our_error.value) == str(keras_error.value)
+    assert_raises_the_same_error(name, kwargs)
 
 
 @pytest.mark.parametrize("name,args", [("DepthwiseConv2D", (5,)), ("SeparableConv2D", (2, 5))])

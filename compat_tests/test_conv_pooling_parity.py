@@ -45,13 +45,11 @@ CONV_CASES = [
 ]
 
 
-@pytest.mark.parametrize("kwargs,shape", CONV_CASES, ids=str)
-def test_conv2d_outputs_and_gradients(kwargs, shape, rng, monkeypatch):
-    # A pixel's input gradient sums filters·kh·kw products (72 for the tutorial's layer), which
-    # TensorFlow's backprop kernel adds in another order than col2im: where terms of size ~3
-    # cancel to ~0.03 the float32 results differ by ~1.5e-6, so atol 5e-6 for gradients here.
-    monkeypatch.setattr(test_layers_extra_parity, "GRAD_ATOL", 5e-6)
-    k_layer, m_layer = make_pair("Conv2D", **kwargs)
+def assert_same_layer(name, kwargs, shape, rng):
+    """Keras's and minikeras's layer, built for ``shape`` with the same random weights: the
+    same weights (names, paths, shapes, order, dtypes), config, output, gradients (w.r.t. the
+    input and every weight) and output shape."""
+    k_layer, m_layer = make_pair(name, **kwargs)
     k_layer.build(shape)
     m_layer.build(shape)
     randomize(k_layer, m_layer, rng)
@@ -59,7 +57,18 @@ def test_conv2d_outputs_and_gradients(kwargs, shape, rng, monkeypatch):
     assert_same_config(k_layer, m_layer)
     x = rng.normal(size=shape).astype("float32")
     y = assert_same_run(k_layer, m_layer, x)
-    assert y.shape == m_layer.compute_output_shape(shape) == k_layer.compute_output_shape(shape)
+    # Keras's transposed convolutions give the shape as a list
+    assert y.shape == m_layer.compute_output_shape(shape) == tuple(
+        k_layer.compute_output_shape(shape))
+
+
+@pytest.mark.parametrize("kwargs,shape", CONV_CASES, ids=str)
+def test_conv2d_outputs_and_gradients(kwargs, shape, rng, monkeypatch):
+    # A pixel's input gradient sums filters·kh·kw products (72 for the tutorial's layer), which
+    # TensorFlow's backprop kernel adds in another order than col2im: where terms of size ~3
+    # cancel to ~0.03 the float32 results differ by ~1.5e-6, so atol 5e-6 for gradients here.
+    monkeypatch.setattr(test_layers_extra_parity, "GRAD_ATOL", 5e-6)
+    assert_same_layer("Conv2D", kwargs, shape, rng)
 
 
 def test_conv2d_large_kernel_many_channels(rng):
@@ -85,16 +94,22 @@ POOL_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name", ["MaxPooling2D", "AveragePooling2D"])
-@pytest.mark.parametrize("kwargs,shape", POOL_CASES, ids=str)
-def test_pooling_outputs_and_gradients(name, kwargs, shape, rng):
-    if name == "AveragePooling2D":
+def assert_same_pooling(name, kwargs, shape, rng):
+    """Keras's and minikeras's pooling layer: the same config, output, input gradient and
+    output shape."""
+    if name.startswith("AveragePooling"):
         kwargs = {"pool_size": 2, **kwargs}  # no default pool_size in Keras 3.15
     k_layer, m_layer = make_pair(name, **kwargs)
     assert_same_config(k_layer, m_layer)
     x = rng.normal(size=shape).astype("float32")
     y = assert_same_run(k_layer, m_layer, x)
     assert y.shape == m_layer.compute_output_shape(shape) == k_layer.compute_output_shape(shape)
+
+
+@pytest.mark.parametrize("name", ["MaxPooling2D", "AveragePooling2D"])
+@pytest.mark.parametrize("kwargs,shape", POOL_CASES, ids=str)
+def test_pooling_outputs_and_gradients(name, kwargs, shape, rng):
+    assert_same_pooling(name, kwargs, shape, rng)
 
 
 @pytest.mark.parametrize("kwargs", [dict(), dict(pool_size=3, strides=1, padding="same")],
@@ -107,6 +122,30 @@ def test_max_pooling_gives_tied_maxima_gradient_to_the_first(kwargs, rng):
     assert_same_run(k_layer, m_layer, x)
 
 
+def assert_same_op(op, arrays, kwargs, rng):
+    """keras.ops.<op> and mk.ops.<op> on the same arrays: the same output, and the same
+    gradients w.r.t. every array, from tf.GradientTape and minikeras's tape, of sum(y * c) for
+    a random c."""
+    c = None
+    results = []
+    for lib, tape_cls, watch in ((keras, tf.GradientTape, tf.constant),
+                                 (mk, mk.GradientTape, mk.ops.convert_to_tensor)):
+        tensors = [watch(a) for a in arrays]
+        with tape_cls() as tape:
+            tape.watch(tensors)
+            y = getattr(lib.ops, op)(*tensors, **kwargs)
+            if c is None:
+                c = rng.normal(size=tuple(y.shape)).astype("float32")
+            loss = lib.ops.sum(lib.ops.multiply(y, c))
+        results.append((np.asarray(y), [np.asarray(g) for g in tape.gradient(loss, tensors)]))
+    (k_y, k_grads), (m_y, m_grads) = results
+    assert m_y.shape == k_y.shape
+    close(m_y, k_y)
+    for m_g, k_g in zip(m_grads, k_grads, strict=True):
+        # kernel gradients sum 100 to 200 products of |x| ~ 1
+        close(m_g, k_g, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("op,kwargs", [
     ("conv", dict(strides=(1, 2), padding="same", dilation_rate=1)),
     ("conv", dict(strides=1, padding="valid", dilation_rate=(2, 1))),
@@ -116,46 +155,50 @@ def test_max_pooling_gives_tied_maxima_gradient_to_the_first(kwargs, rng):
 def test_ops_against_keras_ops(op, kwargs, rng):
     x = rng.normal(size=(2, 7, 9, 3)).astype("float32")
     args = (rng.normal(size=(3, 2, 3, 4)).astype("float32"),) if op == "conv" else ()
-    c = None
-    results = []
-    for lib, tape_cls, watch in ((keras, tf.GradientTape, tf.constant),
-                                 (mk, mk.GradientTape, mk.ops.convert_to_tensor)):
-        tensors = [watch(a) for a in (x, *args)]
-        with tape_cls() as tape:
-            tape.watch(tensors)
-            y = getattr(lib.ops, op)(*tensors, **kwargs)
-            if c is None:
-                c = rng.normal(size=tuple(y.shape)).astype("float32")
-            loss = lib.ops.sum(lib.ops.multiply(y, c))
-        results.append((np.asarray(y), [np.asarray(g) for g in tape.gradient(loss, tensors)]))
-    (k_y, k_grads), (m_y, m_grads) = results
-    close(m_y, k_y)
-    for m_g, k_g in zip(m_grads, k_grads, strict=True):
-        close(m_g, k_g, rtol=1e-5, atol=1e-5)  # kernel gradients sum ~100 products of |x| ~ 1
+    assert_same_op(op, (x, *args), kwargs, rng)
 
 
 # --- configs, shapes, errors ---------------------------------------------------------------------
 
-def test_conv2d_config_with_initializers_regularizers_and_constraints():
-    kwargs = dict(filters=6, kernel_size=(3, 5), strides=(1, 1), padding="same",
-                  dilation_rate=(2, 2), activation="swish", use_bias=True, name="my_conv")
-    k_layer = keras.layers.Conv2D(
-        **kwargs, kernel_initializer=keras.initializers.HeNormal(seed=3),
-        bias_initializer=keras.initializers.Constant(0.5),
-        kernel_regularizer=keras.regularizers.L2(0.01),
-        bias_regularizer=keras.regularizers.L1(0.02),
-        activity_regularizer=keras.regularizers.L1L2(0.1, 0.2),
-        kernel_constraint=keras.constraints.MaxNorm(2.0), bias_constraint="non_neg")
-    m_layer = mk.layers.Conv2D(
-        **kwargs, kernel_initializer=mk.initializers.HeNormal(seed=3),
-        bias_initializer=mk.initializers.Constant(0.5),
-        kernel_regularizer=mk.regularizers.L2(0.01),
-        bias_regularizer=mk.regularizers.L1(0.02),
-        activity_regularizer=mk.regularizers.L1L2(0.1, 0.2),
-        kernel_constraint=mk.constraints.MaxNorm(2.0), bias_constraint="non_neg")
+def weight_options(lib, prefixes):
+    """Non-default initializers, regularizers and constraints for the bias, the activity and
+    each weight prefix ("kernel", "depthwise", ...)."""
+    options = {"bias_initializer": lib.initializers.Constant(0.5),
+               "bias_regularizer": lib.regularizers.L1(0.02), "bias_constraint": "non_neg",
+               "activity_regularizer": lib.regularizers.L1L2(0.1, 0.2)}
+    for i, prefix in enumerate(prefixes):
+        options[f"{prefix}_initializer"] = lib.initializers.HeNormal(seed=3 + i)
+        options[f"{prefix}_regularizer"] = lib.regularizers.L2(0.01 * (i + 1))
+        options[f"{prefix}_constraint"] = lib.constraints.MaxNorm(2.0 + i)
+    return options
+
+
+def assert_config_round_trips(name, kwargs, prefixes):
+    """With ``weight_options``: the same config as Keras's layer, and Keras's config builds a
+    minikeras layer with that config."""
+    k_layer = getattr(keras.layers, name)(**kwargs, **weight_options(keras, prefixes))
+    m_layer = getattr(mk.layers, name)(**kwargs, **weight_options(mk, prefixes))
     assert_same_config(k_layer, m_layer)
-    clone = mk.layers.Conv2D.from_config(k_layer.get_config())  # Keras's config builds ours
+    clone = getattr(mk.layers, name).from_config(k_layer.get_config())  # Keras's config -> ours
     assert clone.get_config() == k_layer.get_config()
+
+
+def test_conv2d_config_with_initializers_regularizers_and_constraints():
+    assert_config_round_trips(
+        "Conv2D", dict(filters=6, kernel_size=(3, 5), strides=(1, 1), padding="same",
+                       dilation_rate=(2, 2), activation="swish", use_bias=True, name="my_conv"),
+        ["kernel"])
+
+
+def assert_same_aliases_and_default_config(name, aliases, args):
+    """Each alias is the same class in both libraries; ``name(*args)`` gets Keras's name and
+    config."""
+    for alias in aliases:
+        assert getattr(mk.layers, alias) is getattr(mk.layers, name)
+        assert getattr(keras.layers, alias) is getattr(keras.layers, name)
+    k_layer, m_layer = make_pair(name, *args)
+    assert m_layer.name == k_layer.name
+    assert_same_config(k_layer, m_layer)
 
 
 @pytest.mark.parametrize("name,aliases", [("Conv2D", ["Convolution2D"]),
@@ -163,12 +206,15 @@ def test_conv2d_config_with_initializers_regularizers_and_constraints():
                                           ("AveragePooling2D", ["AvgPool2D"])])
 def test_aliases_and_default_configs(name, aliases):
     args = (3, 2) if name == "Conv2D" else (2,) if name == "AveragePooling2D" else ()
-    for alias in aliases:
-        assert getattr(mk.layers, alias) is getattr(mk.layers, name)
-        assert getattr(keras.layers, alias) is getattr(keras.layers, name)
-    k_layer, m_layer = make_pair(name, *args)
-    assert m_layer.name == k_layer.name
-    assert_same_config(k_layer, m_layer)
+    assert_same_aliases_and_default_config(name, aliases, args)
+
+
+def assert_same_symbolic_output_shape(name, args, kwargs, shape):
+    """The layer called on a symbolic ``Input(batch_shape=shape)`` (None: unknown sizes)."""
+    k_layer, m_layer = make_pair(name, *args, **kwargs)
+    k_out = k_layer(keras.Input(batch_shape=shape))
+    m_out = m_layer(mk.Input(batch_shape=shape))
+    assert tuple(m_out.shape) == tuple(k_out.shape)
 
 
 @pytest.mark.parametrize("name,args,shape", [
@@ -179,10 +225,16 @@ def test_aliases_and_default_configs(name, aliases):
     ("AveragePooling2D", ((2, 3),), (None, 9, 10, 1)),
 ], ids=str)
 def test_symbolic_output_shapes(name, args, shape):
-    k_layer, m_layer = make_pair(name, *args)
-    k_out = k_layer(keras.Input(batch_shape=shape))
-    m_out = m_layer(mk.Input(batch_shape=shape))
-    assert tuple(m_out.shape) == tuple(k_out.shape)
+    assert_same_symbolic_output_shape(name, args, {}, shape)
+
+
+def assert_raises_the_same_error(name, kwargs):
+    """Both libraries' ``name(**kwargs)`` raise a ValueError with the same message."""
+    with pytest.raises(ValueError) as keras_error:
+        getattr(keras.layers, name)(**kwargs)
+    with pytest.raises(ValueError) as our_error:
+        getattr(mk.layers, name)(**kwargs)
+    assert str(our_error.value) == str(keras_error.value)
 
 
 @pytest.mark.parametrize("name,kwargs", [
@@ -196,11 +248,7 @@ def test_symbolic_output_shapes(name, args, shape):
     ("MaxPooling2D", dict(pool_size=(2, 2, 2))),
 ], ids=str)
 def test_bad_arguments_raise_the_same_errors(name, kwargs):
-    with pytest.raises(ValueError) as keras_error:
-        getattr(keras.layers, name)(**kwargs)
-    with pytest.raises(ValueError) as our_error:
-        getattr(mk.layers, name)(**kwargs)
-    assert str(our_error.value) == str(keras_error.value)
+    assert_raises_the_same_error(name, kwargs)
 
 
 def test_too_small_inputs_are_rejected_with_the_same_message():

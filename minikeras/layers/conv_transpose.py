@@ -9,16 +9,15 @@ convolutional autoencoder. Arguments, checks, messages, weights and configs foll
 ``keras/src/layers/convolutional/base_conv_transpose.py``.
 """
 
-from minikeras import activations, constraints, initializers, ops, regularizers
+from minikeras import ops
 from minikeras.layers.convolutional import (
     BaseConv,
     _spatial_axes,
     _with_spatial,
+    check_positive,
     standardize_data_format,
-    standardize_padding,
     standardize_tuple,
 )
-from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
 from minikeras.ops.convolution import conv_transpose_output_size
 
@@ -36,27 +35,15 @@ class BaseConvTranspose(BaseConv):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         Layer.__init__(self, activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
         self.filters = filters
-        self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = standardize_padding(padding)
+        self._set_window(rank, kernel_size, strides, dilation_rate, padding)
         self.output_padding = None if output_padding is None else standardize_tuple(
             output_padding, rank, "output_padding", allow_zero=True)
         self.data_format = standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=rank + 2)
-        if filters is not None and filters <= 0:
-            raise ValueError("Invalid value for argument `filters`. Expected a strictly "
-                             f"positive value. Received filters={filters}.")
+        self._set_kernel_and_bias(activation, use_bias, kernel_initializer, bias_initializer,
+                                  kernel_regularizer, bias_regularizer, kernel_constraint,
+                                  bias_constraint)
+        check_positive("filters", filters)
         if self.output_padding is not None:
             for i, (op, s) in enumerate(zip(self.output_padding, self.strides, strict=True)):
                 if op >= s:
@@ -65,24 +52,15 @@ class BaseConvTranspose(BaseConv):
                         f"dimensions. At dimension {i}, `output_padding` is {op} but "
                         f"`strides` is {s}. Received: output_padding={self.output_padding}, "
                         f"strides={self.strides}")
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError("`strides > 1` not supported in conjunction with `dilation_rate > "
-                             f"1`. Received: strides={self.strides} and "
-                             f"dilation_rate={self.dilation_rate}")
+        self._check_strides_and_dilation()
 
     def build(self, input_shape):
-        channel_axis = -1 if self.data_format == "channels_last" else 1
-        input_channel = input_shape[channel_axis]
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={channel_axis: input_channel})
+        input_channel = self._build_input_spec(input_shape)
         self.kernel = self.add_weight(
             shape=(*self.kernel_size, self.filters, input_channel), name="kernel",
             initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(self.filters,), name="bias", initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self._add_bias(self.filters)
         self.built = True
 
     def convolve(self, inputs):
@@ -113,15 +91,7 @@ class BaseConvTranspose(BaseConv):
             "output_padding": self.output_padding,
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._kernel_and_bias_config(),
         }
 
 

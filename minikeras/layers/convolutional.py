@@ -15,8 +15,9 @@ from minikeras.layers.layer import Layer
 class BaseConv(Layer):
     """What every convolution layer shares (Keras's ``BaseConv``): the arguments and their
     checks, the ``kernel`` (*kernel_size, in_channels, filters) and ``bias`` (filters,) weights,
-    the output shape and the config. A subclass convolves in ``convolve``; ``call`` then adds
-    one bias per filter, at every position, and applies the activation."""
+    the output shape and the config. ``call`` convolves (``convolve``: ``ops.conv``, as in
+    Keras; a layer with another op overrides it), then adds one bias per filter, at every
+    position, and applies the activation."""
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, groups=1, activation=None, use_bias=True,
@@ -24,26 +25,15 @@ class BaseConv(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
         self.filters = filters
         self.groups = groups
-        self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = standardize_padding(padding, allow_causal=rank == 1)
+        self._set_window(rank, kernel_size, strides, dilation_rate, padding,
+                         allow_causal=rank == 1)
         self.data_format = standardize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=rank + 2)
-        if filters is not None and filters <= 0:
-            raise ValueError("Invalid value for argument `filters`. Expected a strictly "
-                             f"positive value. Received filters={filters}.")
+        self._set_kernel_and_bias(activation, use_bias, kernel_initializer, bias_initializer,
+                                  kernel_regularizer, bias_regularizer, kernel_constraint,
+                                  bias_constraint)
+        check_positive("filters", filters)
         if groups <= 0:
             raise ValueError("The number of groups must be a positive integer. "
                              f"Received: groups={groups}.")
@@ -54,26 +44,65 @@ class BaseConv(Layer):
             raise NotImplementedError(f"{type(self).__name__} with groups={groups} (grouped "
                                       f"convolution) is not implemented in minikeras; use "
                                       f"groups=1.")
+        self._check_strides_and_dilation()
+
+    def _set_window(self, rank, kernel_size, strides, dilation_rate, padding,
+                    allow_causal=False):
+        """The window every convolution slides, checked as Keras checks it: ``kernel_size``,
+        ``strides`` and ``dilation_rate`` as ``rank`` positive ints each, the ``padding``
+        ("causal" only where allowed), and inputs of at least rank + 2 axes (batch, channels)."""
+        self.rank = rank
+        self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
+        self.strides = standardize_tuple(strides, rank, "strides")
+        self.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
+        self.padding = standardize_padding(padding, allow_causal=allow_causal)
+        self.input_spec = InputSpec(min_ndim=rank + 2)
+
+    def _set_kernel_and_bias(self, activation, use_bias, kernel_initializer, bias_initializer,
+                             kernel_regularizer, bias_regularizer, kernel_constraint,
+                             bias_constraint):
+        """The activation and the ``kernel`` and ``bias`` weights' arguments, each looked up as
+        Keras does (``initializers.get``, ...)."""
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+
+    def _check_strides_and_dilation(self):
+        """Keras's check: a window either strides or is dilated, not both."""
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError("`strides > 1` not supported in conjunction with `dilation_rate > "
                              f"1`. Received: strides={self.strides} and "
                              f"dilation_rate={self.dilation_rate}")
 
     def build(self, input_shape):
-        channel_axis = -1 if self.data_format == "channels_last" else 1
-        input_channel = input_shape[channel_axis]
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={channel_axis: input_channel})
+        input_channel = self._build_input_spec(input_shape)
         self.compute_output_shape(input_shape)  # checks that the kernel fits the input
         self.kernel = self.add_weight(
             shape=(*self.kernel_size, input_channel, self.filters), name="kernel",
             initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint)
+        self._add_bias(self.filters)
+        self.built = True
+
+    def _build_input_spec(self, input_shape):
+        """The input's channel count, which ``input_spec`` now fixes for every later call."""
+        channel_axis = -1 if self.data_format == "channels_last" else 1
+        input_channel = input_shape[channel_axis]
+        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={channel_axis: input_channel})
+        return input_channel
+
+    def _add_bias(self, channels):
+        """The ``bias`` weight, one per output channel (None without ``use_bias``)."""
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
-                shape=(self.filters,), name="bias", initializer=self.bias_initializer,
+                shape=(channels,), name="bias", initializer=self.bias_initializer,
                 regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        self.built = True
 
     def call(self, inputs):
         try:
@@ -90,7 +119,8 @@ class BaseConv(Layer):
         return self.activation(outputs)
 
     def convolve(self, inputs):
-        raise NotImplementedError
+        return ops.conv(inputs, self.kernel, strides=self.strides, padding=self.padding,
+                        data_format=self.data_format, dilation_rate=self.dilation_rate)
 
     def _kernel_description(self):
         return f"kernel shape {self.kernel.shape}"
@@ -110,6 +140,12 @@ class BaseConv(Layer):
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             "groups": self.groups,
+            **self._kernel_and_bias_config(),
+        }
+
+    def _kernel_and_bias_config(self):
+        """``_set_kernel_and_bias``'s arguments, serialized, in Keras's order."""
+        return {
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
@@ -142,15 +178,18 @@ class Conv2D(BaseConv):
                          kernel_regularizer, bias_regularizer, activity_regularizer,
                          kernel_constraint, bias_constraint, **kwargs)
 
-    def convolve(self, inputs):
-        return ops.conv(inputs, self.kernel, strides=self.strides, padding=self.padding,
-                        data_format=self.data_format, dilation_rate=self.dilation_rate)
-
 
 Convolution2D = Conv2D
 
 
 # --- Keras's argument checks and shape rule ----------------------------------------------------
+
+def check_positive(name, value):
+    """Keras's check of a count such as ``filters``: None (not known yet) or more than 0."""
+    if value is not None and value <= 0:
+        raise ValueError(f"Invalid value for argument `{name}`. Expected a strictly positive "
+                         f"value. Received {name}={value}.")
+
 
 def standardize_tuple(value, n, name, allow_zero=False):
     """An int or ``n`` ints as a tuple of ``n`` ints (Keras's message when it is not)."""

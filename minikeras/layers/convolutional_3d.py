@@ -2,12 +2,11 @@
 ``output = activation(conv(inputs, kernel) + bias)``.
 
 BaseConv (``minikeras/layers/convolutional.py``) holds the arguments, weights, shape rule and
-config; ``ops.conv`` on rank-5 inputs is the 3-D im2col convolution of
+config, and convolves with ``ops.conv``: on rank-5 inputs, the 3-D im2col convolution of
 ``minikeras/ops/convolution.py``, with its col2im backward. Arguments, configs and messages follow
 ``keras/src/layers/convolutional/conv3d.py`` and ``base_conv.py``.
 """
 
-from minikeras import ops
 from minikeras.layers.convolutional import BaseConv
 
 
@@ -29,10 +28,6 @@ class Conv3D(BaseConv):
                          groups, activation, use_bias, kernel_initializer, bias_initializer,
                          kernel_regularizer, bias_regularizer, activity_regularizer,
                          kernel_constraint, bias_constraint, **kwargs)
-
-    def convolve(self, inputs):
-        return ops.conv(inputs, self.kernel, strides=self.strides, padding=self.padding,
-                        data_format=self.data_format, dilation_rate=self.dilation_rate)
 
 
 Convolution3D = Conv3D

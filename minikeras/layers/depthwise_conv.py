@@ -10,12 +10,10 @@ checks, weights and configs follow ``keras/src/layers/convolutional/base_depthwi
 from minikeras import activations, constraints, initializers, ops, regularizers
 from minikeras.layers.convolutional import (
     BaseConv,
+    check_positive,
     conv_output_shape,
     standardize_data_format,
-    standardize_padding,
-    standardize_tuple,
 )
-from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.layer import Layer
 
 
@@ -31,12 +29,8 @@ class BaseDepthwiseConv(BaseConv):
                  depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
         Layer.__init__(self, activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
         self.depth_multiplier = depth_multiplier
-        self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = standardize_padding(padding)
+        self._set_window(rank, kernel_size, strides, dilation_rate, padding)
         self.data_format = standardize_data_format(data_format)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -46,30 +40,19 @@ class BaseDepthwiseConv(BaseConv):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.depthwise_constraint = constraints.get(depthwise_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=rank + 2)
-        if depth_multiplier is not None and depth_multiplier <= 0:
-            raise ValueError("Invalid value for argument `depth_multiplier`. Expected a "
-                             "strictly positive value. Received "
-                             f"depth_multiplier={depth_multiplier}.")
+        check_positive("depth_multiplier", depth_multiplier)
 
     def _input_channel(self, input_shape):
         return input_shape[-1] if self.data_format == "channels_last" else input_shape[1]
 
     def build(self, input_shape):
-        channel_axis = -1 if self.data_format == "channels_last" else 1
-        input_channel = input_shape[channel_axis]
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={channel_axis: input_channel})
+        input_channel = self._build_input_spec(input_shape)
         self.compute_output_shape(input_shape)  # checks that the kernel fits the input
         self.kernel = self.add_weight(
             shape=(*self.kernel_size, input_channel, self.depth_multiplier), name="kernel",
             initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
             constraint=self.depthwise_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(self.depth_multiplier * input_channel,), name="bias",
-                initializer=self.bias_initializer, regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint)
+        self._add_bias(self.depth_multiplier * input_channel)
         self.built = True
 
     def convolve(self, inputs):

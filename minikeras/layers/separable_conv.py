@@ -8,13 +8,7 @@ cheap steps instead of one Conv2D (Xception, MobileNet). The op is ``ops.separab
 """
 
 from minikeras import activations, constraints, initializers, ops, regularizers
-from minikeras.layers.convolutional import (
-    BaseConv,
-    standardize_data_format,
-    standardize_padding,
-    standardize_tuple,
-)
-from minikeras.layers.input_spec import InputSpec
+from minikeras.layers.convolutional import BaseConv, check_positive, standardize_data_format
 from minikeras.layers.layer import Layer
 
 
@@ -33,13 +27,9 @@ class BaseSeparableConv(BaseConv):
                  activity_regularizer=None, depthwise_constraint=None,
                  pointwise_constraint=None, bias_constraint=None, **kwargs):
         Layer.__init__(self, activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
         self.depth_multiplier = depth_multiplier
         self.filters = filters
-        self.kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
-        self.strides = standardize_tuple(strides, rank, "strides")
-        self.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
-        self.padding = standardize_padding(padding)
+        self._set_window(rank, kernel_size, strides, dilation_rate, padding)
         self.data_format = standardize_data_format(data_format)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -52,19 +42,11 @@ class BaseSeparableConv(BaseConv):
         self.depthwise_constraint = constraints.get(depthwise_constraint)
         self.pointwise_constraint = constraints.get(pointwise_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(min_ndim=rank + 2)
-        if depth_multiplier is not None and depth_multiplier <= 0:
-            raise ValueError("Invalid value for argument `depth_multiplier`. Expected a "
-                             "strictly positive value. Received "
-                             f"depth_multiplier={depth_multiplier}.")
-        if filters is not None and filters <= 0:
-            raise ValueError("Invalid value for argument `filters`. Expected a strictly "
-                             f"positive value. Received filters={filters}.")
+        check_positive("depth_multiplier", depth_multiplier)
+        check_positive("filters", filters)
 
     def build(self, input_shape):
-        channel_axis = -1 if self.data_format == "channels_last" else 1
-        input_channel = input_shape[channel_axis]
-        self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={channel_axis: input_channel})
+        input_channel = self._build_input_spec(input_shape)
         self.compute_output_shape(input_shape)  # checks that the kernel fits the input
         self.depthwise_kernel = self.add_weight(
             shape=(*self.kernel_size, input_channel, self.depth_multiplier),
@@ -74,11 +56,7 @@ class BaseSeparableConv(BaseConv):
             shape=(1,) * self.rank + (self.depth_multiplier * input_channel, self.filters),
             name="pointwise_kernel", initializer=self.pointwise_initializer,
             regularizer=self.pointwise_regularizer, constraint=self.pointwise_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(self.filters,), name="bias", initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self._add_bias(self.filters)
         self.built = True
 
     def convolve(self, inputs):
