@@ -22,7 +22,6 @@ probability path, so a saturated sigmoid gives 50.0 in one case and 15.942385 in
 
 import inspect
 import warnings
-import weakref
 
 import numpy as np
 
@@ -34,19 +33,17 @@ REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "
 
 
 # --- masks ------------------------------------------------------------------------------------
-# Keras keeps a mask on a tensor as ``tensor._keras_mask``. minikeras Tensors have fixed slots,
-# so masks live in this table instead, keyed by the id of the (live) tensor they belong to.
-_MASKS = {}
+# Keras keeps a mask on a tensor as ``tensor._keras_mask``; so does minikeras (a Tensor slot).
 
 
 def set_keras_mask(x, mask):
     """Attach a boolean ``mask`` to the tensor ``x`` (True = counts in the loss)."""
-    _MASKS[id(x)] = mask
-    weakref.finalize(x, _MASKS.pop, id(x), None)
+    x._keras_mask = mask
 
 
 def get_keras_mask(x):
-    return _MASKS.get(id(x))
+    """The mask attached to ``x``, or None (NumPy arrays and Variables carry none)."""
+    return getattr(x, "_keras_mask", None)
 
 
 # --- the Loss base class ----------------------------------------------------------------------

@@ -5,6 +5,11 @@ A ``Tensor`` holds its value in ``_value`` (a NumPy array). It behaves like that
 operators (``+ - * / @ ** -x``, comparisons, indexing) call ``minikeras.ops``, so they are recorded
 by an active ``GradientTape`` exactly like the named ops. NumPy functions on tensors
 (``np.exp(t)``, ``x + t`` with ``x`` an array) are routed to the same ops.
+
+A layer's output may carry a Keras mask, ``t._keras_mask`` (booleans ``(batch, steps)``, True where
+a step is real), as Keras's TensorFlow backend attaches it to its tensors: ``Embedding(
+mask_zero=True)`` and ``Masking`` create it, layers that support masking pass it on, and the next
+layer's ``call(..., mask=...)`` and the loss read it (``layers/layer.py``).
 """
 
 import functools
@@ -159,11 +164,12 @@ class ArrayLike:
 class Tensor(ArrayLike):
     """An immutable value produced by an op (Keras returns a backend tensor here)."""
 
-    __slots__ = ("_value", "_keras_logits", "__weakref__")
+    __slots__ = ("_value", "_keras_logits", "_keras_mask", "__weakref__")
 
     def __init__(self, value):
         self._value = value
         self._keras_logits = None
+        self._keras_mask = None
 
     def __repr__(self):
         return f"<Tensor shape={self.shape}, dtype={self.dtype}, numpy=\n{self._value!r}>"

@@ -348,10 +348,16 @@ def test_lambda_in_a_saved_model(tmp_path):
 
 @pytest.mark.parametrize("make", [lambda: layers.Embedding(10, 4, mask_zero=True, name="words"),
                                   lambda: layers.Masking(name="pad")])
-def test_layers_making_masks_warn_that_masks_do_not_propagate(make):
-    with pytest.warns(UserWarning, match="does not pass masks from layer to layer"):
-        layer = make()
+def test_layers_making_masks_attach_them_to_their_output_without_warning(make, recwarn):
+    """They used to warn that masks do not propagate; now the mask travels on the output."""
+    layer = make()
     assert layer.name in ("words", "pad")
+    assert not [w for w in recwarn if "mask" in str(w.message)]
+    x = np.array([[3, 1, 0], [2, 0, 0]])
+    if layer.name == "pad":
+        x = np.repeat(x[:, :, None], 2, axis=-1).astype("float32")
+    np.testing.assert_array_equal(np.asarray(layer(x)._keras_mask),
+                                  [[True, True, False], [True, False, False]])
 
 
 def test_an_embedding_without_mask_zero_does_not_warn(recwarn):

@@ -425,8 +425,11 @@ def test_conversion_helpers():
     np.testing.assert_array_equal(ops.zeros_like(t), [[0, 0]])
     np.testing.assert_array_equal(ops.one_hot(np.array([2, 0]), 3), [[0, 0, 1], [1, 0, 0]])
     assert ops.one_hot(np.array([1]), 2).dtype == "float32"
+    assert ops.convert_to_tensor(["a", "b"]).numpy().tolist() == ["a", "b"]  # as tf.string
     with pytest.raises(TypeError, match="numeric"):
-        ops.convert_to_tensor(["a", "b"])
+        ops.convert_to_tensor(np.array([1.0, "a"], dtype=object))
+    with pytest.raises(TypeError, match="numeric"):
+        ops.add(["a", "b"], 1)
 
 
 # --- cross-entropies -----------------------------------------------------------------------------

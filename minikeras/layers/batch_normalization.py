@@ -33,6 +33,7 @@ class BatchNormalization(Layer):
                  gamma_constraint=None, renorm=False, renorm_clipping=None,
                  renorm_momentum=0.99, synchronized=False, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
             raise TypeError(f"Expected `axis` to be an integer (one feature axis). "
                             f"Received: axis={axis!r}")

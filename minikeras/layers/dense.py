@@ -25,6 +25,7 @@ class Dense(Layer):
             raise ValueError("Received an invalid value for `units`, expected a positive "
                              f"integer. Received: units={units}")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.supports_masking = True
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias

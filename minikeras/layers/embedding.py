@@ -7,7 +7,6 @@ import numpy as np
 from minikeras import constraints, initializers, ops, regularizers
 from minikeras.autodiff import record
 from minikeras.layers.layer import Layer
-from minikeras.layers.masking import warn_mask_not_propagated
 from minikeras.ops.core import value_of
 
 
@@ -22,9 +21,10 @@ class Embedding(Layer):
     nothing flows to the integer inputs.
 
     ``mask_zero=True`` makes ``compute_mask(inputs)`` return ``inputs != 0`` (index 0 is padding)
-    and does not change the outputs (row 0 is still looked up). minikeras does not propagate
-    masks yet: downstream layers (GlobalAveragePooling1D, ...) do not consume this mask, so
-    padded positions still count in their results, unlike in Keras.
+    and does not change the outputs (row 0 is still looked up). That mask travels with the output
+    (``output._keras_mask``), as in Keras: the recurrent layers skip the padded steps,
+    GlobalAveragePooling1D averages over the real ones, attention does not attend to them, and
+    a loss on an output that still carries the mask averages over the real steps only.
     """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
@@ -50,8 +50,6 @@ class Embedding(Layer):
         self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = mask_zero
         self.supports_masking = mask_zero
-        if mask_zero:
-            warn_mask_not_propagated(self)
         self.autocast = False  # indices stay integers
         self.lora_rank = lora_rank
         self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank

@@ -43,8 +43,8 @@ class GlobalAveragePooling1D(_GlobalPooling):
     (``channels_first``: ``(batch, features, steps)``).
 
     ``mask`` (``(batch, steps)``, true where a step is real) averages only over the real steps,
-    ``Σ x·mask / Σ mask``, as Keras does; minikeras does not yet pass an Embedding's mask along
-    by itself, so give it explicitly: ``layer(x, mask=mask)``.
+    ``Σ x·mask / Σ mask``, as Keras does; the mask an ``Embedding(mask_zero=True)`` or
+    ``Masking`` layer attached to the input is used when none is given. The output has no mask.
     """
 
     pool_dimensions = 1

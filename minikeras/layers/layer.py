@@ -6,10 +6,16 @@ it converts the input to a float tensor, builds if needed, checks the input agai
 was built for, calls, and records the activity-regularization loss. Called on KerasTensors
 (``keras.Input``), it computes nothing: it builds, and returns KerasTensors of the output shape,
 recording the call as a ``Node`` of the functional graph.
+
+Masks travel on the values, as ``tensor._keras_mask`` (Keras's TensorFlow backend does the same):
+when the input carries one, ``__call__`` hands it to a ``call`` that takes ``mask`` and attaches
+``compute_mask(inputs, mask)`` to the output of a layer that ``supports_masking``. Without masks
+this costs one attribute read per call; the flags it needs are set once, in ``__init__``.
 """
 
 import functools
 import inspect
+import warnings
 
 import numpy as np
 
@@ -22,6 +28,11 @@ from minikeras.variables import Variable
 
 _TRAINING = [None]  # the `training` flag of the outermost call in progress
 _MAYBE_SYMBOLIC = (KerasTensor, list, tuple)  # a tuple: isinstance checks it fastest
+
+
+class StringInputError(TypeError, ValueError):
+    """Strings given to a layer that computes with numbers: a TypeError (the wrong kind of
+    data), and a ValueError, which is what Keras raises there."""
 
 
 class Layer:
@@ -52,7 +63,14 @@ class Layer:
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = False
         self.input_spec = None
-        self._call_takes_training = "training" in inspect.signature(self.call).parameters
+        params = inspect.signature(self.call).parameters
+        self._call_takes_training = "training" in params
+        self._call_params = tuple(params)
+        self._call_takes_mask = "mask" in params
+        # MultiHeadAttention's call(query, value, key, query_mask, value_mask, key_mask, ...)
+        self._call_mask_args = tuple(p for p in params if p.endswith("_mask") and p[:-5] in params)
+        self._computes_mask = type(self).compute_mask is not Layer.compute_mask
+        self.supports_masking = self._computes_mask  # Keras: True if compute_mask is overridden
 
     def __setattr__(self, name, value):
         if isinstance(value, Layer) and name != "_parent" and value not in self.__dict__.get(
@@ -72,6 +90,25 @@ class Layer:
             variable.trainable = self._trainable
         for layer in self._layers:
             layer.trainable = self._trainable
+
+    # --- masks --------------------------------------------------------------------------------
+    @property
+    def supports_masking(self):
+        """Whether the layer passes a mask on: its output gets ``compute_mask(inputs, mask)``.
+        A layer without it drops an incoming mask (with Keras's warning)."""
+        return self._supports_masking
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        self._supports_masking = value
+        # calls that need the mask machinery even when no mask comes in: a layer that makes
+        # masks (Embedding(mask_zero=True), Masking) or reads several (MultiHeadAttention)
+        self._mask_step = bool(getattr(self, "_call_mask_args", ())) or bool(
+            value and getattr(self, "_computes_mask", False))
+
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of the output: by default the input's, unchanged."""
+        return previous_mask
 
     # --- the three methods a layer writes -----------------------------------------------------
     def build(self, input_shape):
@@ -95,8 +132,14 @@ class Layer:
 
     # --- calling ------------------------------------------------------------------------------
     def __call__(self, inputs, *args, training=None, **kwargs):
-        if isinstance(inputs, _MAYBE_SYMBOLIC) and any_symbolic(inputs):  # the only cost here
-            return self._symbolic_call(inputs, args, training, kwargs)
+        if isinstance(inputs, _MAYBE_SYMBOLIC):
+            if any_symbolic(inputs):
+                return self._symbolic_call(inputs, args, training, kwargs)
+            input_mask = _masks_of(inputs)
+        else:
+            input_mask = getattr(inputs, "_keras_mask", None)  # the only cost without masks
+        masked = input_mask is not None or self._mask_step or (
+            bool(kwargs) and kwargs.get("mask") is not None)  # (kwargs itself gets "training")
         x = self._convert_input(inputs)
         if not self.built:
             self._build_for(_shape_of(x))
@@ -110,13 +153,70 @@ class Layer:
             self._losses = []  # activity losses are those of the latest call only
         _TRAINING.append(training)
         try:
-            outputs = self.call(x, *args, **kwargs)
+            if masked:
+                outputs = self._call_with_masks(x, input_mask, args, kwargs)
+            else:
+                outputs = self.call(x, *args, **kwargs)
         finally:
             _TRAINING.pop()
         if self.activity_regularizer is not None:
             batch_size = ops.cast(ops.shape(outputs)[0], outputs.dtype)
             self.add_loss(self.activity_regularizer(outputs) / batch_size)
         return outputs
+
+    def _call_with_masks(self, x, input_mask, args, kwargs):
+        """``call`` under Keras's mask rules (``Layer.__call__``, steps 6 and 7):
+
+        - the input's mask fills ``call``'s ``mask`` argument when nobody gave one and the input
+          is the only tensor argument (an RNN given ``initial_state`` does not get it);
+          with several tensor arguments, ``query`` fills ``query_mask``, ``value`` ``value_mask``;
+        - after the call, a layer with ``supports_masking`` attaches
+          ``compute_mask(inputs, mask)`` to each output that has no mask yet; a layer without
+          it drops the mask, with Keras's warning."""
+        if kwargs.get("mask") is None and self._call_takes_mask and not _more_tensors(
+                args, kwargs):
+            kwargs["mask"] = input_mask
+        elif self._call_mask_args:
+            self._fill_named_masks(input_mask, args, kwargs)
+        previous_mask = kwargs.get("mask")
+        if previous_mask is None:
+            previous_mask = input_mask
+        outputs = self.call(x, *args, **kwargs)
+        if self._supports_masking:
+            self._set_mask_metadata(x, outputs, previous_mask)
+        elif any(m is not None for m in _flat(previous_mask)):
+            warnings.warn(
+                f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a "
+                f"mask attached to it. However, this layer does not support masking and will "
+                f"therefore destroy the mask information. Downstream layers will not see the "
+                f"mask.", stacklevel=3)
+        return outputs
+
+    def _fill_named_masks(self, input_mask, args, kwargs):
+        """``query_mask`` from the query's mask, ``value_mask`` from the value's, ... (only for
+        arguments given and masks not given)."""
+        params = self._call_params
+        values = dict(zip(params[1:], args, strict=False))
+        values.update(kwargs)
+        for name in self._call_mask_args:
+            owner = name[:-5]
+            if params.index(name) <= len(args) or kwargs.get(name) is not None:
+                continue  # given positionally or by name
+            mask = input_mask if owner == params[0] else _masks_of(values.get(owner))
+            if mask is not None:
+                kwargs[name] = mask
+
+    def _set_mask_metadata(self, inputs, outputs, previous_mask):
+        """Attach ``compute_mask(inputs, previous_mask)`` to the outputs that have no mask."""
+        flat_outputs = _flat(outputs)
+        if all(getattr(y, "_keras_mask", None) is not None for y in flat_outputs):
+            return  # the call set them (Masking) or returned its input
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        for y, mask in zip(flat_outputs, _flat(masks), strict=False):
+            if mask is not None and isinstance(y, Tensor) and y._keras_mask is None:
+                y._keras_mask = mask
 
     def _symbolic_call(self, inputs, args, training, kwargs):
         """Build for the inputs' shapes and return KerasTensors of the output shape, with a
@@ -154,7 +254,8 @@ class Layer:
         return values[0] if len(values) == 1 else values
 
     def _convert_input(self, inputs):
-        """The input as a Tensor; numbers are cast to the layer's float dtype (autocast)."""
+        """The input as a Tensor; numbers are cast to the layer's float dtype (autocast).
+        Strings become a Tensor over an object array of ``str`` (``ops.core.string_array``)."""
         if isinstance(inputs, Tensor | Variable):
             x = inputs
         else:
@@ -164,10 +265,35 @@ class Layer:
                 raise TypeError(f"Layer '{self.name}' received input it cannot use as numbers: "
                                 f"{error}") from None
         dtype = x._value.dtype
-        if self.autocast and dtype.kind in "fiub" and dtype != _np_dtype(self.dtype) and (
-                backend.is_float_dtype(self.dtype)):
-            x = ops.cast(x, self.dtype)
+        if dtype.kind in "fiub":
+            if self.autocast and dtype != _np_dtype(self.dtype) and backend.is_float_dtype(
+                    self.dtype):
+                x = ops.cast(x, self.dtype)
+        elif dtype.kind in "USO":  # only reached by strings: numbers never pay for this
+            x = self._convert_string_input(x)
         return x
+
+    def _convert_string_input(self, x):
+        """Strings pass into models (which hand them to their layers), ``Lambda`` layers and
+        layers written outside minikeras (Keras converts no string input); minikeras's own
+        layers that compute with numbers refuse them, naming the layer. The preprocessing
+        layers (``DataLayer``) read strings with their own ``_convert_input``."""
+        from minikeras.layers.lambda_layer import Lambda
+        from minikeras.models.model import Model
+
+        own_layer = type(self).__module__.split(".")[0] == "minikeras"
+        if own_layer and not isinstance(self, Model | Lambda):
+            values = np.asarray(x._value).ravel()[:3].tolist()
+            raise StringInputError(
+                f"Layer '{self.name}' ({type(self).__name__}) needs numeric input: it computes "
+                f"with numbers, but it received strings of shape {tuple(x.shape)} (first "
+                f"values: {values}). Turn strings into numbers first with a preprocessing "
+                f"layer such as TextVectorization, StringLookup or Hashing.")
+        try:
+            strings = ops.core.string_array(x._value)
+        except TypeError as error:
+            raise TypeError(f"Layer '{self.name}' received input it cannot use: {error}") from None
+        return x if strings is x._value else Tensor(strings)
 
     def _build_for(self, input_shape):
         """Build from the first input's shape (a list of shapes for a layer taking several
@@ -279,13 +405,40 @@ class Layer:
 
 def _recorded_defaults(call):
     """The call arguments Keras records in a node although nobody passed them: ``mask=None``
-    (minikeras has no masks) and a ``training`` default that is not None (Dropout's False)."""
+    (filled from the input's mask when the graph runs) and a ``training`` default that is not
+    None (Dropout's False)."""
     params = inspect.signature(call).parameters
     defaults = {"mask": None} if "mask" in params else {}
     training = params.get("training")
     if training is not None and training.default not in (None, inspect.Parameter.empty):
         defaults["training"] = training.default
     return defaults
+
+
+def _masks_of(x):
+    """The Keras mask of ``x``; for a list of tensors the list of their masks, or None when
+    none has one."""
+    if isinstance(x, list | tuple):
+        if not x or isinstance(x[0], str | bytes):  # a batch of texts carries no mask
+            return None
+        masks = [getattr(t, "_keras_mask", None) for t in x]
+        return masks if any(m is not None for m in masks) else None
+    return getattr(x, "_keras_mask", None)
+
+
+def _more_tensors(args, kwargs):
+    """Whether the call has tensor arguments besides its first (Keras then fills no ``mask``)."""
+    values = [*args, *(v for k, v in kwargs.items() if k not in ("mask", "training"))]
+    for value in values:
+        if isinstance(value, list | tuple) and value:
+            value = value[0]
+        if isinstance(value, Tensor | Variable | np.ndarray | KerasTensor):
+            return True
+    return False
+
+
+def _flat(x):
+    return list(x) if isinstance(x, list | tuple) else [x]
 
 
 def _is_shape(shape):

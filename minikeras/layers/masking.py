@@ -1,23 +1,12 @@
 """Masking: marks timesteps to skip (``keras/src/layers/core/masking.py``).
 
-minikeras has no mask propagation yet: this layer computes its output exactly as Keras does
-(the masked timesteps zeroed) and offers ``compute_mask``, but downstream layers (RNNs,
-pooling, losses) do not receive or consume the mask, so they treat the zeroed timesteps as data.
+The output carries the mask (``output._keras_mask``, as Keras's TensorFlow backend keeps it):
+the layers after it that support masking pass it on, the recurrent layers skip the masked steps,
+and a loss on an output that still carries it averages over the kept steps only.
 """
-
-import warnings
 
 from minikeras import ops
 from minikeras.layers.layer import Layer
-
-
-def warn_mask_not_propagated(layer):
-    """Say it once per layer: a silent difference from Keras would train on the padding."""
-    warnings.warn(
-        f"Layer '{layer.name}' computes a mask, but minikeras does not pass masks from layer to "
-        f"layer yet: the layers after it treat the masked (padded) steps as data, where Keras "
-        f"would skip them. Pass `mask=layer.compute_mask(x)` to a layer that takes one "
-        f"(GlobalAveragePooling1D), or leave the padding out.", stacklevel=3)
 
 
 class Masking(Layer):
@@ -34,7 +23,6 @@ class Masking(Layer):
         self.mask_value = mask_value
         self.supports_masking = True
         self.built = True
-        warn_mask_not_propagated(self)
 
     def compute_mask(self, inputs, mask=None):
         """The boolean mask Keras would pass downstream: (batch, timesteps)."""
@@ -42,7 +30,9 @@ class Masking(Layer):
 
     def call(self, inputs):
         keep = ops.any(ops.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
-        return ops.where(keep, inputs, ops.zeros_like(inputs))
+        outputs = ops.where(keep, inputs, ops.zeros_like(inputs))
+        outputs._keras_mask = ops.squeeze(keep, axis=-1)  # the mask and outputs at once, as Keras
+        return outputs
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -8,15 +8,68 @@ input, ``Multiply`` passes ``g`` times the product of the other inputs, ``Maximu
 to the largest.
 """
 
+import numpy as np
+
 from minikeras import ops
 from minikeras.layers.layer import Layer
 
 
 class Merge(Layer):
-    """The base of the element-wise merging layers: shape checks and rank alignment."""
+    """The base of the element-wise merging layers: shape checks and rank alignment.
+
+    Masks (Keras's rules): the output's mask is the OR of the inputs' masks when every input has
+    one (None otherwise); Maximum and Minimum also leave a masked input's entries out of the
+    result. The others merge the values as they are."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
 
     def _merge_function(self, inputs):
         raise NotImplementedError
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None:
+            return None
+        if not isinstance(mask, list | tuple):
+            raise ValueError(f"`mask` should be a list. Received: mask={mask}")
+        if not isinstance(inputs, list | tuple):
+            raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
+        if len(mask) != len(inputs):
+            raise ValueError(
+                f"The lists `inputs` and `mask` should have the same length. Received: "
+                f"inputs={inputs} of length {len(inputs)}, and mask={mask} of length "
+                f"{len(mask)}")
+        if any(m is None for m in mask):
+            return None
+        output_mask = mask[0]
+        for m in mask[1:]:
+            output_mask = ops.logical_or(output_mask, m)
+        return output_mask
+
+    def _apply_merge_op_and_or_mask(self, op_fn, inputs):
+        """``op_fn`` over the inputs, a masked entry of one input replaced by the running result
+        (Keras's Maximum/Minimum); the OR of the masks goes on the output when all have one."""
+        output = output_mask = None
+        for x in inputs:
+            mask = getattr(x, "_keras_mask", None)
+            if mask is not None:
+                mask = ops.broadcast_to(ops.expand_dims(mask, -1), ops.shape(x))
+            if output is None:
+                output, output_mask = x, mask
+                continue
+            if mask is not None:
+                x = ops.where(mask, x, output)
+            if output_mask is not None:
+                output = ops.where(output_mask, output, x)
+            if mask is not None and output_mask is not None:
+                output_mask = ops.logical_or(output_mask, mask)
+            else:
+                output_mask = None
+            output = op_fn(output, x)
+        if output_mask is not None:
+            output._keras_mask = ops.any(output_mask, axis=-1, keepdims=False)
+        return output
 
     def _convert_input(self, inputs):
         if not isinstance(inputs, list | tuple):
@@ -125,20 +178,14 @@ class Maximum(Merge):
     """max(x1, x2, ...) element-wise; the gradient goes to the largest input."""
 
     def _merge_function(self, inputs):
-        output = inputs[0]
-        for x in inputs[1:]:
-            output = ops.maximum(output, x)
-        return output
+        return self._apply_merge_op_and_or_mask(ops.maximum, inputs)
 
 
 class Minimum(Merge):
     """min(x1, x2, ...) element-wise; the gradient goes to the smallest input."""
 
     def _merge_function(self, inputs):
-        output = inputs[0]
-        for x in inputs[1:]:
-            output = ops.minimum(output, x)
-        return output
+        return self._apply_merge_op_and_or_mask(ops.minimum, inputs)
 
 
 class Concatenate(Merge):
@@ -167,6 +214,31 @@ class Concatenate(Merge):
 
     def call(self, inputs):
         return ops.concatenate(list(inputs), axis=self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule: each input's mask (all True for an input without one) widened to the
+        input's shape, concatenated along ``axis``, then any() over the last axis."""
+        if mask is None:
+            return None
+        if not isinstance(mask, list | tuple):
+            raise ValueError(f"`mask` should be a list. Received mask={mask}")
+        if len(mask) != len(inputs):
+            raise ValueError(
+                f"The lists `inputs` and `mask` should have the same length. Received: "
+                f"inputs={inputs} of length {len(inputs)}, and mask={mask} of length "
+                f"{len(mask)}")
+        if all(m is None for m in mask):
+            return None
+        masks = []
+        for x, m in zip(inputs, mask, strict=True):
+            if m is None:
+                m = np.ones(tuple(x.shape), bool)
+            else:
+                m = np.asarray(ops.convert_to_numpy(m)).astype(bool)
+                if m.ndim < len(x.shape):
+                    m = np.broadcast_to(m[..., None], tuple(x.shape))
+            masks.append(m)
+        return np.any(np.concatenate(masks, axis=self.axis), axis=-1)
 
     def compute_output_shape(self, input_shape):
         if not isinstance(input_shape, tuple | list) or not isinstance(input_shape[0],

@@ -20,6 +20,7 @@ class GaussianNoise(Layer):
 
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         _check_unit_interval(stddev, "stddev")
         self.stddev = stddev
         self.seed = seed
@@ -45,6 +46,7 @@ class GaussianDropout(Layer):
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         _check_unit_interval(rate, "rate")
         self.rate = rate
         self.seed = seed

@@ -13,6 +13,7 @@ class UnitNormalization(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         if isinstance(axis, list | tuple):
             self.axis = list(axis)
         elif isinstance(axis, int):

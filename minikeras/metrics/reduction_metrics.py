@@ -40,6 +40,16 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
     return values, sample_weight
 
 
+def _apply_mask(sample_weight, mask, dtype):
+    """Keras's ``apply_mask(..., reduction="sum")``: weights times the 0/1 mask."""
+    float_mask = np.asarray(mask).astype(dtype)
+    if sample_weight is None:
+        return float_mask
+    float_mask, sample_weight = squeeze_or_expand_to_same_rank(
+        float_mask, to_float_array(sample_weight, dtype))
+    return sample_weight * float_mask
+
+
 def _mean(x, axis):
     """``np.mean(x, axis)`` (the float sum divided by the count), without np.mean's overhead,
     which dominates on the small per-batch arrays of a training step."""
@@ -109,7 +119,12 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        """A Keras mask on ``y_pred`` (a sequence model's output after
+        ``Embedding(mask_zero=True)``) weighs the masked steps 0: they do not count."""
+        mask = getattr(y_pred, "_keras_mask", None)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        if mask is not None:
+            sample_weight = _apply_mask(sample_weight, mask, self.dtype)
         return super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):

@@ -12,31 +12,55 @@ import math
 import numpy as np
 
 from minikeras import backend
+from minikeras.ops.core import string_array
 from minikeras.utils import tree
 from minikeras.utils.random import make_rng
 
 
 def to_array(data, name):
-    """``data`` as a NumPy array; float data is converted to ``floatx`` once, up front."""
+    """``data`` as a NumPy array; float data is converted to ``floatx`` once, up front.
+
+    The inputs ``x`` may also be strings (a list of str, a NumPy unicode, bytes or object
+    array): they become an object array of ``str`` (``ops.core.string_array``), which the
+    model hands to its preprocessing layers (TextVectorization, StringLookup...). Targets and
+    sample weights must be numbers.
+    """
     if data is None:
         return None
     array = np.asarray(data)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"`{name}` must hold numbers, but it has dtype {array.dtype} "
-                        f"(first values: {array.ravel()[:3].tolist()}).")
-    if array.dtype.kind == "f" and backend.dtype_name(array.dtype) != backend.floatx():
+        array = _strings_or_raise(data, array, name)
+    elif array.dtype.kind == "f" and backend.dtype_name(array.dtype) != backend.floatx():
         array = array.astype(backend.floatx())
     if array.ndim == 0:
         raise ValueError(f"`{name}` must be an array with a batch dimension, got a scalar.")
     return array
 
 
+def _strings_or_raise(data, array, name):
+    first = array.ravel()[:3].tolist()
+    if name.split("[")[0] != "x" or array.dtype.kind not in "USO":  # only inputs are strings
+        raise TypeError(f"`{name}` must hold numbers, but it has dtype {array.dtype} "
+                        f"(first values: {first}).")
+    try:
+        return string_array(data if isinstance(data, np.ndarray) else array)
+    except TypeError as error:
+        raise TypeError(f"`{name}` must hold numbers or strings, but it has dtype "
+                        f"{array.dtype} (first values: {first}): {error}") from None
+
+
+def _is_strings(data):
+    return isinstance(data, list | tuple) and all(isinstance(v, str | bytes) for v in data)
+
+
 def to_arrays(data, name):
     """``to_array`` for one array, or for each array of a list or dict of arrays (the data of a
-    model with several inputs or outputs); a list of one array is that array."""
+    model with several inputs or outputs); a list of one array is that array. A list of
+    strings is one array of texts."""
     if isinstance(data, dict):
         return {key: to_array(value, f"{name}['{key}']") for key, value in data.items()}
-    if isinstance(data, list | tuple) and data and all(hasattr(d, "shape") for d in data):
+    if isinstance(data, list | tuple) and data and all(hasattr(d, "shape") for d in data) and (
+            not _is_strings(data)):
         if len(data) == 1:
             return to_array(data[0], name)
         return [to_array(d, f"{name}[{i}]") for i, d in enumerate(data)]

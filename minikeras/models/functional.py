@@ -26,6 +26,7 @@ from minikeras.layers.input_spec import InputSpec, assert_input_compatibility
 from minikeras.layers.keras_tensor import KerasTensor
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
+from minikeras.tensor import Tensor
 from minikeras.utils import tree
 
 
@@ -89,11 +90,21 @@ class Functional(Model):
     # --- running the graph ----------------------------------------------------------------
     def _convert_input(self, inputs):
         """The inputs as a flat list of tensors in ``model.inputs`` order, checked against the
-        Inputs' shapes (a dict is matched by input name)."""
+        Inputs' shapes (a dict is matched by input name). An ``Input(dtype="string")`` takes
+        strings (a list of them too, when it is the only input) as an object array of ``str``."""
+        if (isinstance(inputs, list | tuple) and inputs and len(self._inputs) == 1
+                and self._inputs[0].dtype == "string"
+                and all(isinstance(v, str | bytes) for v in inputs)):
+            inputs = [ops.core.string_array(list(inputs))]  # one batch of texts, not n inputs
         flat = tree.flatten(self._standardize_structure(inputs))
         converted = []
         for i, (x, ref) in enumerate(zip(flat, self._inputs, strict=True)):
-            x = ops.convert_to_tensor(x, dtype=ref.dtype)
+            try:
+                x = ops.convert_to_tensor(x, dtype=ref.dtype)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"Model '{self.name}' cannot use the data given for its "
+                                  f"input '{ref.name}' (dtype {ref.dtype}, shape {ref.shape}): "
+                                  f"{error}") from None
             x = _adjust_rank(x, ref)
             assert_input_compatibility(self._input_specs[i], x.shape, self.name, index=i)
             converted.append(x)
@@ -116,8 +127,15 @@ class Functional(Model):
                 f"e.g. `layer({{{', '.join(f'{n!r}: ...' for n in names)}}})`.")
         return flat
 
-    def call(self, inputs, training=None):
-        """Run every node, deepest first, each layer on the values its inputs got."""
+    def call(self, inputs, training=None, mask=None):
+        """Run every node, deepest first, each layer on the values its inputs got. Masks travel
+        on the tensors (``mask``, one per input, is attached to the inputs first), so a layer
+        finds the mask of what it is called on, as in Keras."""
+        if mask is not None:
+            masks = tree.flatten(mask) if isinstance(mask, list | tuple | dict) else [mask]
+            for x, m in zip(inputs, masks, strict=False):
+                if m is not None and isinstance(x, Tensor):
+                    x._keras_mask = m
         values = {id(ref): x for ref, x in zip(self._inputs, inputs, strict=True)}
         for node in self._execution_order:
             args, kwargs = node.fill_in(values)
@@ -130,16 +148,32 @@ class Functional(Model):
             self._outputs_struct, [values[id(x)] for x in self._outputs]))
 
     def compute_output_shape(self, input_shape):
-        """The output shape(s) for new input shapes, found by walking the graph with each
-        layer's ``compute_output_shape``."""
-        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-        known = {id(ref): tuple(s) for ref, s in zip(self._inputs, shapes, strict=True)}
-        for node in self._execution_order:
-            args = node.fill_in(known)[0]
-            out = node.operation.compute_output_shape(args[0])
-            for ref, shape in zip(node.outputs, [out] if _is_shape(out) else out, strict=True):
-                known[id(ref)] = shape
-        return _unpack_singleton([known[id(x)] for x in self._outputs])
+        """The output shape(s) for new input shapes (one shape, or a list or dict of them as
+        the model's inputs are given), in the structure of the model's outputs.
+
+        As Keras does (``compute_output_spec``), each layer is called on placeholders of the
+        new shapes (KerasTensors) with the arguments and keyword arguments of its call in the
+        graph: a layer taking several inputs (``MultiHeadAttention(query, value, key=key)``,
+        ``Attention([q, v])``, merging layers) sees them all, and one giving several outputs
+        (``return_attention_scores=True``, ``return_state=True``) gives them all. These calls
+        are a dry run: the graph keeps only the calls it was built from."""
+        placeholders = _map_shapes(lambda shape: KerasTensor(shape), input_shape)
+        flat = self._standardize_structure(placeholders)
+        known = {}
+        for i, (x, ref) in enumerate(zip(flat, self._inputs, strict=True)):
+            assert_input_compatibility(self._input_specs[i], x.shape, self.name, index=i)
+            known[id(ref)] = KerasTensor(x.shape, dtype=ref.dtype)
+        recorded = [(layer, len(layer._inbound_nodes)) for layer in _all_layers(self._layers)]
+        try:
+            for node in self._execution_order:
+                args, kwargs = node.fill_in(known)
+                outputs = node.operation(*args, **kwargs)
+                for ref, value in zip(node.outputs, tree.flatten(outputs), strict=True):
+                    known[id(ref)] = value
+        finally:
+            for layer, count in recorded:  # forget the dry run's nodes
+                del layer._inbound_nodes[count:]
+        return tree.map_structure(lambda x: known[id(x)].shape, self._outputs_struct)
 
     def _check_connected(self):
         """Every output must be computable from ``inputs`` alone."""
@@ -378,6 +412,30 @@ def _unique_model_name():
 
 def _unpack_singleton(x):
     return x[0] if isinstance(x, list | tuple) and len(x) == 1 else x
+
+
+def _map_shapes(fn, structure):
+    """``fn`` applied to every shape (a tuple or list of ints and Nones) of a structure of
+    shapes (lists, tuples, dicts)."""
+    if isinstance(structure, list | tuple) and _is_shape(tuple(structure)):
+        return fn(tuple(structure))
+    if isinstance(structure, dict):
+        return {key: _map_shapes(fn, value) for key, value in structure.items()}
+    if isinstance(structure, list | tuple):
+        return [_map_shapes(fn, value) for value in structure]
+    raise ValueError(f"Expected a shape (a tuple of ints and Nones) or a list or dict of "
+                     f"shapes, but received {structure!r}.")
+
+
+def _all_layers(layers):
+    """``layers`` and all their sublayers, each once."""
+    found, stack = {}, list(layers)
+    while stack:
+        layer = stack.pop()
+        if id(layer) not in found:
+            found[id(layer)] = layer
+            stack.extend(getattr(layer, "_layers", []))
+    return list(found.values())
 
 
 def _is_shape(shape):

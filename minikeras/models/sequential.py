@@ -1,10 +1,12 @@
 """Sequential: a plain stack of layers, each feeding the next."""
 
+from minikeras import ops
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.keras_tensor import KerasTensor
 from minikeras.layers.layer import Layer
 from minikeras.models.functional import Functional
 from minikeras.models.model import Model
+from minikeras.tensor import Tensor
 
 
 class Sequential(Model):
@@ -97,8 +99,12 @@ class Sequential(Model):
     def _build_for(self, input_shape):
         self.build(tuple(input_shape))  # as Keras: a first call on data keeps its batch size
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
+        """Each layer on the previous one's output; a mask attached to an output (``mask``
+        for the input) travels with it to the next layer, as in Keras."""
         x = inputs
+        if mask is not None:
+            x = _with_mask(x, mask)
         for layer in self.layers:
             x = layer(x, training=training)
         return x
@@ -167,3 +173,10 @@ class Sequential(Model):
         if self.built:
             config["build_input_shape"] = list(self._layers[0].batch_shape)
         return config
+
+
+def _with_mask(x, mask):
+    """``x`` as a Tensor carrying ``mask`` (Keras's ``set_keras_mask`` on the model's input)."""
+    x = x if isinstance(x, Tensor) else ops.convert_to_tensor(x)
+    x._keras_mask = mask
+    return x

@@ -25,7 +25,9 @@ def value_of(x):
     return _to_array(x)
 
 
-def _to_array(x, dtype=None):
+def _to_array(x, dtype=None, strings=False):
+    """``x`` as a NumPy array of numbers (or, with ``strings``, of strings: see
+    ``string_array``); anything else is refused with the values it holds."""
     array = np.asarray(x, dtype=dtype)
     if dtype is None and not isinstance(x, np.ndarray):  # NumPy arrays keep their dtype;
         if array.dtype.kind == "f":  # Python floats follow floatx and Python ints are int32
@@ -33,6 +35,11 @@ def _to_array(x, dtype=None):
         elif array.dtype.kind == "i":
             array = array.astype("int32")
     if array.dtype.kind not in "biufc":
+        if strings and array.dtype.kind in "USO":
+            try:
+                return string_array(array)
+            except TypeError:  # objects that are not all strings: refused as below
+                pass
         raise TypeError(
             f"Expected numeric data, but received {type(x).__name__} with dtype "
             f"{array.dtype} (first values: {array.ravel()[:3].tolist()}). Convert strings and "
@@ -40,15 +47,58 @@ def _to_array(x, dtype=None):
     return array
 
 
+def string_array(x):
+    """``x`` (a str, bytes, nested lists of them, a NumPy unicode, bytes or object array) as
+    a NumPy object array of Python ``str``: minikeras's ``tf.string`` tensor, what the
+    preprocessing layers (TextVectorization, StringLookup, Hashing...) read.
+
+    NumPy ``str_`` becomes ``str`` and ``bytes`` are decoded as UTF-8 (what a ``tf.string``
+    holds); bytes that are not UTF-8 stay bytes, for the layer to decode with its ``encoding``.
+    An object array already holding only ``str`` is returned as it is, without a copy.
+    """
+    if isinstance(x, str | bytes):
+        out = np.empty((), dtype=object)
+        out[()] = _as_text(x)
+        return out
+    array = x if isinstance(x, np.ndarray) else np.asarray(x, dtype=object)
+    if array.dtype.kind == "O" and all(type(v) is str for v in array.ravel().tolist()):
+        return array
+    if array.dtype.kind not in "USO":
+        raise TypeError(f"Expected strings, but received an array of dtype {array.dtype} "
+                        f"(first values: {array.ravel()[:3].tolist()}).")
+    out = np.empty(array.shape, dtype=object)  # C-ordered: ravel() is a view to fill
+    out.ravel()[:] = [_as_text(v) for v in array.ravel().tolist()]
+    return out
+
+
+def _as_text(value):
+    if isinstance(value, str):
+        return str(value)  # np.str_ -> str
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value
+    raise TypeError(f"Expected strings, but received the {type(value).__name__} value "
+                    f"{value!r} among them: string data must hold only str (or bytes).")
+
+
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
-    """``x`` as a Tensor; Python floats and lists of floats become ``floatx`` (float32)."""
+    """``x`` as a Tensor; Python floats and lists of floats become ``floatx`` (float32).
+
+    Strings (str, bytes, lists of them, NumPy unicode, bytes or object arrays), or any data
+    with ``dtype="string"``, become a Tensor over an object array of ``str`` (``string_array``),
+    as Keras makes a ``tf.string`` tensor of them.
+    """
     if isinstance(x, ArrayLike) and dtype is None:
         return x
     if dtype is not None:
         dtype = backend.standardize_dtype(dtype)
+        if dtype == "string":
+            return Tensor(string_array(value_of(x) if isinstance(x, ArrayLike) else x))
     if isinstance(x, ArrayLike):
         return cast(x, dtype)
-    return Tensor(_to_array(x, dtype))
+    return Tensor(_to_array(x, dtype, strings=dtype is None))
 
 
 def convert_to_numpy(x):

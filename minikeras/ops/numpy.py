@@ -1235,10 +1235,16 @@ def outer(x1, x2):
 
 def einsum(subscripts, *operands, **kwargs):
     """Einstein summation;  the gradient of operand i is the einsum of the output gradient with
-    the other operands, into operand i's subscripts. Letters only operand i has (summed away in
-    the forward pass) are broadcast back; a letter repeated within operand i ("ii->i", a
-    diagonal) gets a fresh letter tied to it by an identity matrix, so the gradient lands on the
-    diagonal. (``kwargs`` such as ``optimize`` are accepted and ignored.)"""
+    the other operands, into operand i's subscripts:
+
+        out = einsum("ab,bc->ac", x, y)   =>   dx = einsum("ac,bc->ab", g, y)
+
+    Letters only operand i has (summed away in the forward pass) are broadcast back; a letter
+    repeated within operand i ("ii->i", a diagonal) gets a fresh letter tied to it by an
+    identity matrix, so the gradient lands on the diagonal. ``...`` is first spelled out as
+    letters ("...b,bc->...c" as "ABb,bc->ABc"), each operand broadcast over them; where an
+    operand was broadcast (batch axes it lacks, or has with size 1) its gradient is summed back
+    to its own shape. (``kwargs`` such as ``optimize`` are accepted and ignored.)"""
     values = [np.asarray(value_of(x)) for x in operands]
     dtype = np.dtype(dtypes.result_type(*[v.dtype for v in values]))
     if dtype == np.int8:
@@ -1252,45 +1258,76 @@ def einsum(subscripts, *operands, **kwargs):
         output = ("..." if "..." in inputs else "") + "".join(
             sorted(c for c in set(letters) if letters.count(c) == 1))
     out = np.einsum(subscripts, *values)
+    spelled_out = functools.cache(lambda: _spell_out_ellipsis(terms, output, values))
 
-    def backward(i):
-        term, x = terms[i], values[i]
-        fresh = (c for c in _LETTERS if c not in subscripts)
+    def d_operand(i, g):  # all worked out when a gradient is asked for: nothing at inference
+        terms_, output_, shapes, full = spelled_out()
+        term, x = terms_[i], full[i]  # x: operand i broadcast to the sizes of its letters
+        fresh = (c for c in _LETTERS if c not in "".join(terms_) + output_)
         renamed, ties = "", []  # "ii" becomes "iA", tied by the identity "iA"
         for c in term:
-            if c != "." and c in renamed:
+            if c in renamed:
                 ties.append(c + next(fresh))
                 c = ties[-1][1]
             renamed += c
-        eyes = [np.eye(x.shape[_letter_axis(term, tie[0], x.ndim)], dtype=x.dtype)
-                for tie in ties]
-        others = terms[:i] + terms[i + 1:]
-        known = set(output + "".join(others + ties))
-        reduced = "".join(c for c in renamed if c in known or c == ".")
-        missing = "".join(c for c in renamed if c not in known and c != ".")
-        sizes = [x.shape[_letter_axis(renamed, c, x.ndim)] for c in missing]
-        spec = ",".join([output, *others, *ties]) + "->" + reduced
+        eyes = [np.eye(x.shape[term.index(tie[0])], dtype=x.dtype) for tie in ties]
+        others = terms_[:i] + terms_[i + 1:]
+        known = set(output_ + "".join(others + ties))
+        reduced = "".join(c for c in renamed if c in known)
+        missing = "".join(c for c in renamed if c not in known)
+        spec = ",".join([output_, *others, *ties]) + "->" + reduced
+        grad = np.einsum(spec, g, *full[:i], *full[i + 1:], *eyes)
+        if missing:  # broadcast back over the letters summed away in the forward pass
+            sizes = [x.shape[renamed.index(c)] for c in missing]
+            grad = np.einsum(f"{reduced},{missing}->{renamed}", grad, np.ones(sizes, g.dtype))
+        return _sum_to_shape(grad, shapes[i], values[i].shape)
 
-        def d_x(g):
-            grad = np.einsum(spec, g, *values[:i], *values[i + 1:], *eyes)
-            if missing:  # broadcast back over the letters summed away in the forward pass
-                grad = np.einsum(f"{reduced},{missing}->{renamed}", grad, np.ones(sizes, g.dtype))
-            return grad
-
-        return d_x
-
-    return record(out, tuple(operands), *[backward(i) for i in range(len(values))])
+    return record(out, tuple(operands),
+                  *[functools.partial(d_operand, i) for i in range(len(values))])
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _letter_axis(term, letter, ndim):
-    """The axis that ``letter`` labels in an operand of rank ``ndim`` (``term`` may hold ...)."""
-    if "..." not in term:
-        return term.index(letter)
-    head, tail = term.split("...")
-    return head.index(letter) if letter in head else ndim - len(tail) + tail.index(letter)
+def _spell_out_ellipsis(terms, output, values):
+    """``(terms, output, shapes, operands)`` with ``...`` replaced by fresh letters, one per
+    broadcast batch axis (right-aligned, as NumPy broadcasts them); ``shapes``: each operand's
+    shape with a size-1 axis for each batch axis it lacks; ``operands``: each broadcast (a view)
+    to the size every one of its letters has anywhere in the sum."""
+    if "..." in "".join(terms):
+        fresh = [c for c in _LETTERS if c not in "".join(terms) + output]
+        ranks = [v.ndim - len(t.replace("...", "")) if "..." in t else 0
+                 for t, v in zip(terms, values, strict=True)]
+        batch = fresh[:builtins.max(ranks)]
+        shaped = []
+        for t, v, r in zip(terms, values, ranks, strict=True):
+            if "..." in t:
+                head = t.index("...")  # the batch axes it lacks come in as size 1
+                v = v.reshape(v.shape[:head] + (1,) * (len(batch) - r) + v.shape[head:])
+                t = t.replace("...", "".join(batch))
+            shaped.append((t, v))
+        terms = [t for t, _ in shaped]
+        values = [v for _, v in shaped]
+        output = output.replace("...", "".join(batch))
+    size = {}
+    for t, v in zip(terms, values, strict=True):
+        for c, n in zip(t, v.shape, strict=True):
+            if n != 1 or c not in size:  # sizes agree or are 1: the forward einsum checked
+                size[c] = n
+    full = [v if v.shape == tuple(size[c] for c in t) else np.broadcast_to(
+        v, tuple(size[c] for c in t)) for t, v in zip(terms, values, strict=True)]
+    return terms, output, [v.shape for v in values], full
+
+
+def _sum_to_shape(grad, shape, original):
+    """``grad`` of an operand broadcast from ``shape`` to ``grad.shape``, summed back over the
+    axes it was stretched along, in the operand's ``original`` shape (``shape`` may hold extra
+    size-1 axes: batch axes the operand lacked)."""
+    if grad.shape != shape:
+        stretched = tuple(a for a, (n, m) in enumerate(zip(grad.shape, shape, strict=True))
+                          if m == 1 and n != 1)
+        grad = np.sum(grad, axis=stretched, keepdims=True)
+    return grad.reshape(original)
 
 
 def tensordot(x1, x2, axes=2):

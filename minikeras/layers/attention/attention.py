@@ -24,10 +24,10 @@ class Attention(Layer):
         output = weights @ value                        (B, Tq, dim_v); 0 where query_mask False
 
     ``scale`` and ``c`` (``concat_score_weight``) are scalar weights initialised to 1, created in
-    that order. Masks are explicit: ``mask=[query_mask, value_mask]`` (booleans, (B, Tq) and
-    (B, Tv)); ``use_causal_mask=True`` lets query i attend only to keys j <= i. Keras would also
-    read masks attached to the inputs by an earlier Masking or Embedding(mask_zero=True) layer;
-    minikeras does not propagate masks, so pass them. A query row whose keys are all masked gets
+    that order. Masks: ``mask=[query_mask, value_mask]`` (booleans, (B, Tq) and (B, Tv)),
+    taken from the inputs when an earlier ``Masking`` or ``Embedding(mask_zero=True)`` attached
+    them, as in Keras; the output carries the query's mask. ``use_causal_mask=True`` lets query
+    i attend only to keys j <= i. A query row whose keys are all masked gets
     uniform weights (every score lowered by the same 1e9), as in Keras. Dropout draws from NumPy,
     so it does not drop the same entries as Keras.
     """
@@ -136,6 +136,13 @@ class Attention(Layer):
             return output_shape
         key_shape = shapes[2] if len(shapes) > 2 else shapes[1]
         return output_shape, (*shapes[0][:-1], key_shape[-2])
+
+    def compute_mask(self, inputs, mask=None):
+        """The query's mask (Keras's rule): the output has one row per query step."""
+        self._validate_inputs(inputs=inputs, mask=mask)
+        if mask is None or mask[0] is None:
+            return None
+        return mask[0]
 
     def compute_output_shape(self, input_shape):
         query_shape, value_shape = input_shape[0], input_shape[1]

@@ -46,9 +46,10 @@ class MultiHeadAttention(Layer):
     request for the scores and rank-3 inputs, Keras takes the fused ``dot_product_attention``
     route instead: masked logits become -0.7·3.38953e38 and a fully masked row gets the mean of
     the values (uniform weights) instead of zeros; minikeras follows the same two routes.
-    ``query_mask`` is accepted and, as in Keras, ignored: Keras reads the query's mask from the
-    Keras mask attached to the tensor, which minikeras never propagates; pass
-    ``attention_mask=query_mask[:, :, None]`` instead.
+    Masks attached to the inputs (``Embedding(mask_zero=True)``, ``Masking``) are read as Keras
+    reads them: the value's (key's) mask fills ``value_mask`` (``key_mask``), and the query's
+    mask is taken from the query tensor itself (a ``query_mask`` argument is ignored, as in
+    Keras); the inputs then lose their masks and the output carries the query's.
     """
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True,
@@ -298,8 +299,14 @@ class MultiHeadAttention(Layer):
              use_causal_mask=False):
         if key is None:
             key = value
-        query_mask = None  # Keras reads it from the query's Keras mask, which minikeras never sets
-        causal_only = (use_causal_mask and value_mask is None and key_mask is None
+        # As Keras: the query's mask is read from the query itself (the argument is ignored), and
+        # the inputs lose their masks: the layer handles them (its output gets the query's).
+        query_mask = getattr(query, "_keras_mask", None)
+        for x in (query, value, key):
+            if getattr(x, "_keras_mask", None) is not None:
+                x._keras_mask = None
+        causal_only = (use_causal_mask and query_mask is None and value_mask is None
+                       and key_mask is None
                        and attention_mask is None and self._sliding_window is None
                        and type(self)._compute_attention is MultiHeadAttention._compute_attention)
         if causal_only:

@@ -20,6 +20,9 @@ class Bidirectional(Layer):
     The copies are made from ``layer``'s config, named ``forward_<name>`` and ``backward_<name>``
     (as Keras; ``layer`` itself is not used). With ``return_state=True`` the forward states then
     the backward states follow the output. Weights: forward layer's, then backward layer's.
+    A mask (the input's, e.g. from ``Embedding(mask_zero=True)``) goes to both layers, which
+    skip the masked steps (with return_sequences they output zeros there, as Keras sets
+    ``zero_output_for_mask``); the output keeps the mask with return_sequences.
     """
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
@@ -38,6 +41,7 @@ class Bidirectional(Layer):
             raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode should be "
                              'one of {"sum", "mul", "ave", "concat", None}')
         super().__init__(**kwargs)
+        self.supports_masking = True
         config = serialize_keras_object(layer)
         config["config"]["name"] = f"forward_{_removeprefix(layer.name, 'forward_')}"
         self.forward_layer = deserialize_keras_object(config)
@@ -86,16 +90,16 @@ class Bidirectional(Layer):
         self.built = True
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
-        if mask is not None:
-            raise NotImplementedError(
-                f"Layer '{self.name}' (Bidirectional) received a `mask`, but minikeras does not "
-                f"support masking yet.")
+        if isinstance(mask, list | tuple):
+            mask = mask[0]
         forward_state = backward_state = None
         if initial_state is not None:
             half = len(initial_state) // 2
             forward_state, backward_state = initial_state[:half], initial_state[half:]
-        y = self.forward_layer(sequences, initial_state=forward_state, training=training)
-        y_rev = self.backward_layer(sequences, initial_state=backward_state, training=training)
+        y = self.forward_layer(sequences, initial_state=forward_state, mask=mask,
+                               training=training)
+        y_rev = self.backward_layer(sequences, initial_state=backward_state, mask=mask,
+                                    training=training)
         states = ()
         if self.return_state:
             states = tuple(y[1:]) + tuple(y_rev[1:])
@@ -115,6 +119,19 @@ class Bidirectional(Layer):
         if self.return_state:
             return (*output, *states) if self.merge_mode is None else (output, *states)
         return output
+
+    def compute_mask(self, inputs, mask):
+        """The input's mask on the output(s) with ``return_sequences=True``, as Keras."""
+        if isinstance(mask, list):
+            mask = mask[0]
+        if self.return_sequences:
+            output_mask = (mask, mask) if not self.merge_mode else mask
+        else:
+            output_mask = (None, None) if not self.merge_mode else None
+        if self.return_state:
+            masks = list(output_mask) if isinstance(output_mask, tuple) else [output_mask]
+            return masks + [None] * (2 * len(self.forward_layer.state_size))
+        return output_mask
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
         output_shape = self.forward_layer.compute_output_shape(sequences_shape)

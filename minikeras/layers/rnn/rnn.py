@@ -30,10 +30,17 @@ class RNN(Layer):
     ``go_backwards=True`` reads the sequence from its end; the outputs are then in the order they
     were computed (the first is that of the last time step), as in Keras.
 
-    Not supported in minikeras: ``stateful=True``, masks, a list of cells (StackedRNNCells).
-    A ``mask`` passed to the call raises NotImplementedError; but masks made upstream
-    (``Embedding(mask_zero=True)``, ``Masking``) are not propagated by minikeras models yet, so
-    they never reach the layer: padded steps are then computed as real ones, unlike in Keras.
+    Masks (``mask`` of shape (batch, time), True where a step is real; the one an
+    ``Embedding(mask_zero=True)`` or ``Masking`` layer attached to the input is used by itself)
+    make a masked step change nothing, as Keras's TensorFlow backend computes it:
+
+        output_t = where(mask_t, output_t, output_{t-1})     (output_{-1} = 0)
+        states_t = where(mask_t, states_t, states_{t-1})
+
+    (``zero_output_for_mask=True``: a masked step outputs zeros instead.) So the last output is
+    that of the last real step; with ``return_sequences=True`` the output keeps the mask.
+
+    Not supported in minikeras: ``stateful=True``, a list of cells (StackedRNNCells).
     ``unroll`` is accepted and recorded in the config; the loop is always a Python loop.
     """
 
@@ -65,6 +72,7 @@ class RNN(Layer):
         self.single_state = isinstance(state_size, int)
         self.state_size = [state_size] if self.single_state else list(state_size)
         self.input_spec = InputSpec(ndim=3)
+        self.supports_masking = True
 
     def build(self, sequences_shape, initial_state_shape=None):
         if isinstance(self.cell, Layer) and not self.cell.built:
@@ -80,25 +88,34 @@ class RNN(Layer):
         return [ops.zeros((batch_size, size), dtype=self.dtype) for size in self.state_size]
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        if mask is not None:
-            raise NotImplementedError(
-                f"Layer '{self.name}' ({type(self).__name__}) received a `mask`, but minikeras "
-                f"does not support masking yet: padded time steps would be computed as real "
-                f"ones. Remove the mask (or `mask_zero=True` upstream) and pad sequences to one "
-                f"length.")
+        if isinstance(mask, list | tuple):
+            mask = mask[0]
         batch_size = sequences.shape[0]
         states = self._initial_states(initial_state, batch_size)
         steps = ops.unstack(sequences, axis=1)  # x[:, t, :] for each t; gradients flow back
+        keep = None
+        if mask is not None:  # one (batch, 1) column of booleans per step
+            keep = list(np.asarray(ops.convert_to_numpy(mask)).astype(bool)[:, :, None].swapaxes(
+                0, 1))
         if self.go_backwards:
             steps = steps[::-1]
+            keep = None if keep is None else keep[::-1]
         takes_training = getattr(self.cell, "_call_takes_training", False)
         cell_kwargs = {"training": training} if takes_training else {}
         if isinstance(self.cell, DropoutRNNCell):
             self.cell.reset_dropout_masks()  # one new mask per call, shared by every step
         outputs = []
-        for x_t in steps:
-            output, states = self.cell(x_t, states, **cell_kwargs)
-            states = list(states) if isinstance(states, list | tuple) else [states]
+        for t, x_t in enumerate(steps):
+            output, new_states = self.cell(x_t, states, **cell_kwargs)
+            new_states = list(new_states) if isinstance(new_states, list | tuple) else [
+                new_states]
+            if keep is not None:  # a masked step keeps the previous output and states
+                previous = (outputs[-1] if outputs and not self.zero_output_for_mask
+                            else ops.zeros_like(output))
+                output = ops.where(keep[t], output, previous)
+                new_states = [ops.where(keep[t], new, old)
+                              for new, old in zip(new_states, states, strict=True)]
+            states = new_states
             outputs.append(output)
         if isinstance(self.cell, DropoutRNNCell):
             self.cell.reset_dropout_masks()
@@ -106,6 +123,15 @@ class RNN(Layer):
         if self.return_state:
             return (output, *states)
         return output
+
+    def compute_mask(self, inputs, mask):
+        """The input's mask with ``return_sequences=True``, else None (no mask on states)."""
+        if isinstance(mask, list | tuple):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.state_size)
+        return output_mask
 
     def _initial_states(self, initial_state, batch_size):
         if initial_state is None:

@@ -16,7 +16,8 @@ class TimeDistributed(Layer):
     for layers that treat samples independently (Dense, Conv2D, ...). Every step is a recorded
     op, so gradients flow back to the input and to the inner layer's weights, which are the
     wrapper's only weights. As Keras, the inner layer's ``call`` is used directly (its activity
-    regularizer, if any, does not apply).
+    regularizer, if any, does not apply). A mask (batch, time, ...) on the input goes to an inner
+    layer whose ``call`` takes one (step t's slice for step t), and on to the output unchanged.
     """
 
     def __init__(self, layer, **kwargs):
@@ -46,13 +47,25 @@ class TimeDistributed(Layer):
         return (child_output_shape[0], input_shape[1], *child_output_shape[1:])
 
     def call(self, inputs, training=None, mask=None):
-        if mask is not None:
-            raise NotImplementedError(
-                f"Layer '{self.name}' (TimeDistributed) received a `mask`, but minikeras does "
-                f"not support masking yet.")
         batch, steps, *inner = ops.shape(inputs)
+        if mask is not None:
+            mask_shape = tuple(ops.shape(mask))
+            if len(mask_shape) < 2:
+                raise ValueError(
+                    "The `mask` passed to the `TimeDistributed` layer must be at least 2D (e.g., "
+                    f"`(batch_size, timesteps)`), but it has {len(mask_shape)} dimension(s) "
+                    f"with shape {mask_shape}.")
+            if mask_shape[:2] != (batch, steps):
+                raise ValueError(
+                    f"The `mask` passed to the `TimeDistributed` layer has a shape {mask_shape} "
+                    f"that is incompatible with the input shape {tuple(inputs.shape)}. The "
+                    f"first two dimensions of the mask (batch size and timesteps) must match "
+                    f"the input's first two dimensions. Expected mask shape prefix: "
+                    f"({batch}, {steps}).")
         folded = ops.reshape(inputs, (batch * steps, *inner))  # time joins the batch axis
         kwargs = {"training": training} if self.layer._call_takes_training else {}
+        if mask is not None and self.layer._call_takes_mask:  # step t's mask, folded the same way
+            kwargs["mask"] = ops.reshape(mask, (batch * steps, *tuple(ops.shape(mask))[2:]))
         outputs = self.layer.call(folded, **kwargs)
         return ops.reshape(outputs, (batch, steps, *ops.shape(outputs)[1:]))
 
