@@ -133,6 +133,17 @@ def check_mnist_cnn(out):
     assert accuracy >= 0.9
 
 
+def check_text_classification(out):
+    assert "(TextVectorization)" in out and "(Embedding)" in out
+    first, last = key_line(r"Training loss ([\d.]+) -> ([\d.]+)", out)
+    assert last < first / 10
+    (accuracy,) = key_line(r"Validation accuracy: ([\d.]+)", out)
+    assert accuracy >= 0.9
+    (positive,) = key_line(r"P\(positive\) = ([\d.]+)  for 'A brilliant", out)
+    (negative,) = key_line(r"P\(positive\) = ([\d.]+)  for 'The plot", out)
+    assert positive > 0.9 and negative < 0.1
+
+
 CHECKS = {
     "01_one_neuron.py": check_one_neuron,
     "02_logistic_regression.py": check_logistic_regression,
@@ -146,6 +157,7 @@ CHECKS = {
     "10_custom_layer.py": check_custom_layer,
     "11_functional_api.py": check_functional_api,
     "12_mnist_cnn.py": check_mnist_cnn,
+    "13_text_classification.py": check_text_classification,
 }
 
 
