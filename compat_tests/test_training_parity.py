@@ -383,3 +383,64 @@ def test_progress_bar_text(verbose, epochs, monkeypatch):
                  lambda model: model.predict(x, verbose=verbose)):
         assert_same_bar(captured(lambda c=call: c(m), monkeypatch),
                         captured(lambda c=call: c(k), monkeypatch))
+
+
+def custom_model_class(lib, tape_class):
+    """The Keras guide's "customizing what happens in fit": a subclass whose ``train_step(data)``
+    unpacks the batch, differentiates ``compute_loss`` itself and updates ``self.metrics``;
+    ``test_step(data)`` likewise. Written once; only the tape differs (TensorFlow's in Keras)."""
+
+    class CustomModel(lib.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = lib.layers.Dense(6, activation="tanh")
+            self.out = lib.layers.Dense(C, activation="softmax")
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+        def train_step(self, data):
+            x, y, sample_weight = lib.utils.unpack_x_y_sample_weight(data)
+            with tape_class() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sample_weight)
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply(grads, self.trainable_variables)
+            return self._update(loss, y, y_pred)
+
+        def test_step(self, data):
+            x, y, _ = lib.utils.unpack_x_y_sample_weight(data)
+            y_pred = self(x, training=False)
+            return self._update(self.compute_loss(y=y, y_pred=y_pred), y, y_pred)
+
+        def _update(self, loss, y, y_pred):
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    return CustomModel()
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_custom_train_step_trains_like_keras(weighted):
+    import tensorflow as tf
+
+    x, y = data()
+    w = np.linspace(0.5, 1.5, len(x)).astype("float32") if weighted else None
+    k, m = custom_model_class(keras, tf.GradientTape), custom_model_class(mk, mk.GradientTape)
+    for model in (k, m):
+        model(x[:1])
+    m.set_weights(k.get_weights())
+    histories = []
+    for lib, model in ((keras, k), (mk, m)):
+        model.compile(optimizer=lib.optimizers.SGD(0.1), loss="categorical_crossentropy",
+                      metrics=["accuracy"])
+        histories.append(model.fit(x, y, sample_weight=w, batch_size=16, epochs=3,
+                                   shuffle=False, verbose=0, validation_split=0.25))
+    assert_weights_close(k, m, atol=SGD_ATOL)
+    assert_history_close(*histories)
+    np.testing.assert_allclose(m.evaluate(x, y, verbose=0), k.evaluate(x, y, verbose=0),
+                               rtol=1e-5)

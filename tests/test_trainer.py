@@ -319,3 +319,33 @@ def test_a_metric_with_one_value_per_class_is_logged_as_an_array():
     assert isinstance(history.history["loss"][0], float)
     loss, f1 = model.evaluate(x, y, verbose=0)
     assert isinstance(loss, float) and f1.shape == (2,)
+
+
+def test_step_methods_receive_keras_data_tuples():
+    """As in Keras, ``train_step``/``test_step``/``predict_step`` receive one ``data``
+    argument: ``(x, y)``, ``(x, y, sample_weight)`` or ``x`` alone."""
+    seen = []
+
+    class Recording(keras.Sequential):
+        def train_step(self, data):
+            seen.append(("train", len(data)))
+            return super().train_step(data)
+
+        def test_step(self, data):
+            seen.append(("test", len(data)))
+            return super().test_step(data)
+
+        def predict_step(self, data):
+            seen.append(("predict", type(data).__name__))
+            return super().predict_step(data)
+
+    model = Recording([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x, y = np.ones((4, 2), "float32"), np.ones((4, 1), "float32")
+    model.fit(x, y, batch_size=4, verbose=0)
+    model.fit(x, y, sample_weight=np.ones(4, "float32"), batch_size=4, verbose=0)
+    model.evaluate(x, y, verbose=0)
+    model.predict(x, verbose=0)
+    model.train_on_batch(x, y)
+    assert seen == [("train", 2), ("train", 3), ("test", 2), ("predict", "ndarray"),
+                    ("train", 2)]

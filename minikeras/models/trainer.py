@@ -28,6 +28,7 @@ from minikeras.models.compile_utils import (
 )
 from minikeras.utils import tree
 from minikeras.utils.py_dataset import PyDataset
+from minikeras.utils.sequence_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 
 def _quiet_overflow(method):
@@ -101,7 +102,10 @@ class Trainer:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         return total
 
-    def train_step(self, x, y=None, sample_weight=None):
+    def train_step(self, data):
+        """One batch, as Keras's: ``data`` is ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, w)``
+        (what a subclass that overrides it receives); returns the logs so far."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
@@ -110,7 +114,8 @@ class Trainer:
         self.optimizer.apply(grads, weights)
         return self._update_metrics(loss, x, y, y_pred, sample_weight)
 
-    def test_step(self, x, y=None, sample_weight=None):
+    def test_step(self, data):
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         return self._update_metrics(loss, x, y, y_pred, sample_weight)
@@ -121,7 +126,8 @@ class Trainer:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
-    def predict_step(self, x):
+    def predict_step(self, data):
+        x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
     # --- metrics ------------------------------------------------------------------------
@@ -214,7 +220,7 @@ class Trainer:
             logs = {}
             for step, (xb, yb, wb) in enumerate(data.batches()):
                 callbacks.on_train_batch_begin(step)
-                logs = self.train_step(xb, yb, wb)
+                logs = self.train_step(pack_x_y_sample_weight(xb, yb, wb))
                 callbacks.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
@@ -247,7 +253,7 @@ class Trainer:
         logs = {}
         for step, (xb, yb, wb) in enumerate(data.batches()):
             callbacks.on_test_batch_begin(step)
-            logs = self.test_step(xb, yb, wb)
+            logs = self.test_step(pack_x_y_sample_weight(xb, yb, wb))
             callbacks.on_test_batch_end(step, logs)
         logs = self.get_metrics_result()
         callbacks.on_test_end(logs)
@@ -264,7 +270,7 @@ class Trainer:
         outputs = []
         for step, (xb, _, _) in enumerate(data.batches()):
             callbacks.on_predict_batch_begin(step)
-            batch = tree.map_structure(np.asarray, self.predict_step(xb))
+            batch = tree.map_structure(np.asarray, self.predict_step(pack_x_y_sample_weight(xb)))
             outputs.append(batch)
             callbacks.on_predict_batch_end(step, {"outputs": batch})
         callbacks.on_predict_end()
@@ -289,7 +295,7 @@ class Trainer:
             sample_weight = data_adapter.class_weight_to_sample_weights(y, class_weight)
         x, y, sample_weight = self._batch(x, y, sample_weight)
         self.reset_metrics()
-        logs = self.train_step(x, y, sample_weight)
+        logs = self.train_step(pack_x_y_sample_weight(x, y, sample_weight))
         return logs if return_dict else self._flatten_in_order(logs)
 
     @_quiet_overflow
@@ -297,12 +303,13 @@ class Trainer:
         self._assert_compiled()
         x, y, sample_weight = self._batch(x, y, sample_weight)
         self.reset_metrics()
-        logs = self.test_step(x, y, sample_weight)
+        logs = self.test_step(pack_x_y_sample_weight(x, y, sample_weight))
         return logs if return_dict else self._flatten_in_order(logs)
 
     @_quiet_overflow
     def predict_on_batch(self, x):
-        return tree.map_structure(np.asarray, self.predict_step(self._batch(x, None, None)[0]))
+        x = self._batch(x, None, None)[0]
+        return tree.map_structure(np.asarray, self.predict_step(pack_x_y_sample_weight(x)))
 
     # --- helpers --------------------------------------------------------------------------
     def _assert_compiled(self):
