@@ -51,6 +51,16 @@ def plain(vocabulary):
     return [v.item() if isinstance(v, np.generic) else v for v in vocabulary]
 
 
+def layer_pair(name, kwargs, adapt_on=None):
+    """Keras's and minikeras's layer ``name`` from the same ``kwargs``, both adapted on
+    ``adapt_on`` when it is given."""
+    k, m = getattr(keras.layers, name)(**kwargs), getattr(mk.layers, name)(**kwargs)
+    if adapt_on is not None:
+        k.adapt(adapt_on)
+        m.adapt(adapt_on)
+    return k, m
+
+
 def assert_same_layer(k, m, calls):
     assert plain(m.get_vocabulary()) == plain(k.get_vocabulary())
     assert m.vocabulary_size() == k.vocabulary_size()
@@ -86,10 +96,7 @@ STRING_CASES = {
 @pytest.mark.parametrize("case", sorted(STRING_CASES))
 def test_string_lookup_matches_keras(case):
     kwargs, adapt = STRING_CASES[case]
-    k, m = keras.layers.StringLookup(**kwargs), mk.layers.StringLookup(**kwargs)
-    if adapt:
-        k.adapt(WORDS)
-        m.adapt(WORDS)
+    k, m = layer_pair("StringLookup", kwargs, WORDS if adapt else None)
     calls = [CALL_WORDS, CALL_WORDS[0], CALL_WORDS[:, :1], ["a", "b"]]
     if kwargs.get("output_mode") in ("multi_hot", "count", "tf_idf", "binary"):
         calls = calls[:3]
@@ -131,10 +138,7 @@ INTEGER_CASES = {
 @pytest.mark.parametrize("case", sorted(INTEGER_CASES))
 def test_integer_lookup_matches_keras(case):
     kwargs, adapt = INTEGER_CASES[case]
-    k, m = keras.layers.IntegerLookup(**kwargs), mk.layers.IntegerLookup(**kwargs)
-    if adapt:
-        k.adapt(IDS)
-        m.adapt(IDS)
+    k, m = layer_pair("IntegerLookup", kwargs, IDS if adapt else None)
     calls = [CALL_IDS, CALL_IDS[0]]
     if kwargs.get("invert"):
         calls = [np.array([[0, 1, 2, 3, 7]])]
@@ -183,10 +187,7 @@ TEXT_CASES = {
 @pytest.mark.parametrize("case", sorted(TEXT_CASES))
 def test_text_vectorization_matches_keras(case):
     kwargs = TEXT_CASES[case]
-    k, m = keras.layers.TextVectorization(**kwargs), mk.layers.TextVectorization(**kwargs)
-    if "vocabulary" not in kwargs:
-        k.adapt(TEXTS)
-        m.adapt(TEXTS)
+    k, m = layer_pair("TextVectorization", kwargs, None if "vocabulary" in kwargs else TEXTS)
     calls = [CALL_TEXTS, np.array(CALL_TEXTS)[:, None], np.array(CALL_TEXTS[2:3])]
     assert_same_layer(k, m, calls)
     for shape in [(None,), (None, 1), (4, 1)]:

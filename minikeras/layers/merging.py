@@ -14,6 +14,20 @@ from minikeras import ops
 from minikeras.layers.layer import Layer
 
 
+def _check_masks(inputs, mask, received, inputs_must_be_list=False):
+    """Keras's checks of a merging layer's masks: a list (its message says ``received`` before
+    ``mask=``: Merge writes "Received: ", Concatenate "Received "), one mask per input."""
+    if not isinstance(mask, list | tuple):
+        raise ValueError(f"`mask` should be a list. {received}mask={mask}")
+    if inputs_must_be_list and not isinstance(inputs, list | tuple):
+        raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
+    if len(mask) != len(inputs):
+        raise ValueError(
+            f"The lists `inputs` and `mask` should have the same length. Received: "
+            f"inputs={inputs} of length {len(inputs)}, and mask={mask} of length "
+            f"{len(mask)}")
+
+
 class Merge(Layer):
     """The base of the element-wise merging layers: shape checks and rank alignment.
 
@@ -31,15 +45,7 @@ class Merge(Layer):
     def compute_mask(self, inputs, mask=None):
         if mask is None:
             return None
-        if not isinstance(mask, list | tuple):
-            raise ValueError(f"`mask` should be a list. Received: mask={mask}")
-        if not isinstance(inputs, list | tuple):
-            raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
-        if len(mask) != len(inputs):
-            raise ValueError(
-                f"The lists `inputs` and `mask` should have the same length. Received: "
-                f"inputs={inputs} of length {len(inputs)}, and mask={mask} of length "
-                f"{len(mask)}")
+        _check_masks(inputs, mask, "Received: ", inputs_must_be_list=True)
         if any(m is None for m in mask):
             return None
         output_mask = mask[0]
@@ -220,13 +226,7 @@ class Concatenate(Merge):
         input's shape, concatenated along ``axis``, then any() over the last axis."""
         if mask is None:
             return None
-        if not isinstance(mask, list | tuple):
-            raise ValueError(f"`mask` should be a list. Received mask={mask}")
-        if len(mask) != len(inputs):
-            raise ValueError(
-                f"The lists `inputs` and `mask` should have the same length. Received: "
-                f"inputs={inputs} of length {len(inputs)}, and mask={mask} of length "
-                f"{len(mask)}")
+        _check_masks(inputs, mask, "Received ")
         if all(m is None for m in mask):
             return None
         masks = []

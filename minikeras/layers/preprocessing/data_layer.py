@@ -38,6 +38,20 @@ class DataLayer(Layer):
     def build(self, input_shape=None):
         self.built = True
 
+    def _adapt_batches(self, data, steps, as_array):
+        """What ``adapt`` does (Keras's order): ``reset_state``, ``update_state`` on each batch
+        (one array or list is one batch, ``as_array`` converts it and a 1-D one becomes a
+        column), then ``finalize_state``."""
+        self.reset_state()
+        batches = iter_batches(data, steps)
+        if batches is None:
+            data = as_array(data)
+            self.update_state(data[:, None] if data.ndim == 1 else data)
+        else:
+            for batch in batches:
+                self.update_state(batch)
+        self.finalize_state()
+
     def __call__(self, inputs, *args, **kwargs):
         if not self.built and not any_symbolic(inputs):
             self._built_by_data = True

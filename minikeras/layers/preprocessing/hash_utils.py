@@ -60,26 +60,29 @@ def _hash_len0to16(s):
     return _K2
 
 
-def _hash_len17to32(s):
+def _mix_ends(s, a, mul):
+    """The two words FarmHash's 17-to-32 and 33-to-64 byte hashes both build from ``a`` (the
+    first 8 bytes, scaled), bytes 8..16 and the last 16 bytes."""
     n = len(s)
-    mul = _K2 + n * 2
-    a = (_fetch64(s, 0) * _K1) & _MASK
     b = _fetch64(s, 8)
     c = (_fetch64(s, n - 8) * mul) & _MASK
     d = (_fetch64(s, n - 16) * _K2) & _MASK
-    return _hash_len16((_rotate((a + b) & _MASK, 43) + _rotate(c, 30) + d) & _MASK,
-                       (a + _rotate((b + _K2) & _MASK, 18) + c) & _MASK, mul)
+    return ((_rotate((a + b) & _MASK, 43) + _rotate(c, 30) + d) & _MASK,
+            (a + _rotate((b + _K2) & _MASK, 18) + c) & _MASK)
+
+
+def _hash_len17to32(s):
+    mul = _K2 + len(s) * 2
+    a = (_fetch64(s, 0) * _K1) & _MASK
+    return _hash_len16(*_mix_ends(s, a, mul), mul)
 
 
 def _hash_len33to64(s):
     n = len(s)
     mul = _K2 + n * 2
     a = (_fetch64(s, 0) * _K2) & _MASK
-    b = _fetch64(s, 8)
-    c = (_fetch64(s, n - 8) * mul) & _MASK
-    d = (_fetch64(s, n - 16) * _K2) & _MASK
-    y = (_rotate((a + b) & _MASK, 43) + _rotate(c, 30) + d) & _MASK
-    z = _hash_len16(y, (a + _rotate((b + _K2) & _MASK, 18) + c) & _MASK, mul)
+    y, v = _mix_ends(s, a, mul)
+    z = _hash_len16(y, v, mul)
     e = (_fetch64(s, 16) * mul) & _MASK
     f = _fetch64(s, 24)
     g = ((y + _fetch64(s, n - 32)) * mul) & _MASK

@@ -27,7 +27,6 @@ import numpy as np
 from minikeras import backend
 from minikeras.layers.preprocessing.data_layer import (
     DataLayer,
-    iter_batches,
     to_numpy,
     to_str_array,
     untracked,
@@ -64,12 +63,7 @@ class IndexLookup(DataLayer):
                              f"num_oov_indices={num_oov_indices}")
         validate_string_arg(oov_method, ("floormod", "farmhash"), type(self).__name__,
                             "oov_method")
-        if output_mode == "binary":
-            output_mode = "multi_hot"
-        if output_mode == "tf-idf":
-            output_mode = "tf_idf"
-        validate_string_arg(output_mode, ("int", "one_hot", "multi_hot", "count", "tf_idf"),
-                            type(self).__name__, "output_mode")
+        output_mode = standardize_output_mode(output_mode, type(self).__name__)
         if invert and output_mode != "int":
             raise ValueError("`output_mode` must be `'int'` when `invert` is true. Received: "
                              f"output_mode={output_mode}")
@@ -250,15 +244,7 @@ class IndexLookup(DataLayer):
     def adapt(self, data, steps=None):
         """Learn the vocabulary from ``data``: an array or list (one batch; a 1-D array is a
         column of single tokens), or a PyDataset / iterable of batches (``steps`` of them)."""
-        self.reset_state()
-        batches = iter_batches(data, steps)
-        if batches is None:
-            data = self._as_keys(data, "data")
-            self.update_state(data[:, None] if data.ndim == 1 else data)
-        else:
-            for batch in batches:
-                self.update_state(batch)
-        self.finalize_state()
+        self._adapt_batches(data, steps, lambda array: self._as_keys(array, "data"))
 
     def update_state(self, data):
         """Count the tokens of one batch (a rank-1 batch is one document)."""
@@ -472,6 +458,18 @@ class IndexLookup(DataLayer):
         values = lines if self.vocabulary_dtype == "string" else [int(x) for x in lines]
         self.set_vocabulary(values, idf_weights=self.idf_weights
                             if self.output_mode == "tf_idf" else None)
+
+
+def standardize_output_mode(output_mode, caller_name):
+    """Keras's aliases (``"binary"`` is ``"multi_hot"``, ``"tf-idf"`` is ``"tf_idf"``), then its
+    check of ``output_mode`` for the lookup and text layers."""
+    if output_mode == "binary":
+        output_mode = "multi_hot"
+    if output_mode == "tf-idf":
+        output_mode = "tf_idf"
+    validate_string_arg(output_mode, ("int", "one_hot", "multi_hot", "count", "tf_idf"),
+                        caller_name, "output_mode")
+    return output_mode
 
 
 def listify(x):

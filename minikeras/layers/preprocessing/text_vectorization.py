@@ -7,14 +7,13 @@ import numpy as np
 
 from minikeras.layers.preprocessing.data_layer import (
     DataLayer,
-    iter_batches,
     to_numpy,
     to_str_array,
     untracked,
     validate_string_arg,
 )
 from minikeras.layers.preprocessing.encoding import encode_categorical_inputs
-from minikeras.layers.preprocessing.index_lookup import listify
+from minikeras.layers.preprocessing.index_lookup import listify, standardize_output_mode
 from minikeras.layers.preprocessing.string_lookup import StringLookup
 
 # Keras's punctuation pattern for tf.strings.regex_replace (",-." is the range , - .)
@@ -57,12 +56,7 @@ class TextVectorization(DataLayer):
                             "standardize", allow_none=True, allow_callables=True)
         validate_string_arg(split, ("whitespace", "character"), "TextVectorization", "split",
                             allow_none=True, allow_callables=True)
-        if output_mode == "binary":
-            output_mode = "multi_hot"
-        if output_mode == "tf-idf":
-            output_mode = "tf_idf"
-        validate_string_arg(output_mode, ("int", "one_hot", "multi_hot", "count", "tf_idf"),
-                            "TextVectorization", "output_mode")
+        output_mode = standardize_output_mode(output_mode, "TextVectorization")
         if not (ngrams is None or isinstance(ngrams, int) or isinstance(ngrams, tuple)
                 and all(isinstance(item, int) for item in ngrams)):
             raise ValueError("`ngrams` must be None, an integer, or a tuple of integers. "
@@ -104,15 +98,8 @@ class TextVectorization(DataLayer):
     def adapt(self, data, batch_size=None, steps=None):
         """Learn the vocabulary from ``data``: a list or array of strings (one batch), or a
         PyDataset / iterable of batches of strings (``steps`` of them)."""
-        self.reset_state()
-        batches = iter_batches(data, steps)
-        if batches is None:
-            data = to_str_array(to_numpy(data, self.name), self._encoding)
-            self.update_state(data[:, None] if data.ndim == 1 else data)
-        else:
-            for batch in batches:
-                self.update_state(batch)
-        self.finalize_state()
+        self._adapt_batches(data, steps, lambda array: to_str_array(to_numpy(array, self.name),
+                                                                    self._encoding))
 
     def update_state(self, data):
         tokens = self._preprocess(data)

@@ -17,8 +17,12 @@ import numpy as np
 
 from minikeras import backend, ops
 from minikeras.layers.layer import Layer
+from minikeras.layers.preprocessing.image import transform
 from minikeras.tensor import Tensor
 from minikeras.variables import Variable
+
+FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+INTERPOLATIONS = ("nearest", "bilinear")
 
 
 class BaseImagePreprocessingLayer(Layer):
@@ -55,6 +59,37 @@ class BaseImagePreprocessingLayer(Layer):
         else:
             raise ValueError(f"{type(self).__name__}: {message}")
         self.factor = (lower, upper)
+
+    def _set_warp(self, layer, fill_mode, interpolation, fill_value):
+        """Keras's checks and attributes of the warping layers (rotation, translation, zoom)."""
+        check_choice(layer, "fill_mode", fill_mode, FILL_MODES)
+        check_choice(layer, "interpolation", interpolation, INTERPOLATIONS)
+        self.fill_mode = fill_mode
+        self.fill_value = fill_value
+        self.interpolation = interpolation
+
+    def _warp(self, images, matrix, interpolation):
+        """``transform.affine_transform`` with this layer's fill and data format."""
+        return transform.affine_transform(
+            images, matrix, interpolation=interpolation, fill_mode=self.fill_mode,
+            fill_value=self.fill_value, data_format=self.data_format)
+
+    def _set_size(self, layer, height, width):
+        """The target ``(height, width)`` of a resizing or cropping layer, checked, and its
+        axes in this layer's data format."""
+        check_size(layer, "height", height)
+        check_size(layer, "width", width)
+        self.height = height
+        self.width = width
+        self.height_axis, self.width_axis = (-2, -1) if self.data_format == "channels_first" \
+            else (-3, -2)
+
+    def _sized_output_shape(self, input_shape):
+        """``input_shape`` with the height and width axes set to the target size."""
+        shape = list(input_shape)
+        shape[self.height_axis] = self.height
+        shape[self.width_axis] = self.width
+        return tuple(shape)
 
     # --- axes ---------------------------------------------------------------------------------
     def _height_width(self, shape):
@@ -138,3 +173,18 @@ def check_size(layer, argument, value):
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ValueError(f"{layer}: `{argument}` must be a positive integer. "
                          f"Received: {argument}={value!r}")
+
+
+def two_sided_factor(layer, factor, name, message, check):
+    """A number ``f`` -> ``(-|f|, |f|)``; a pair -> sorted; ``check(value)`` tells whether a
+    value is in range. Anything else raises ``"{layer}: {message}Received: {name}={factor}"``."""
+    error = ValueError(f"{layer}: {message}Received: {name}={factor}")
+    if isinstance(factor, tuple | list):
+        if len(factor) != 2 or not check(factor[0]) or not check(factor[1]):
+            raise error
+        return tuple(sorted(factor))
+    if isinstance(factor, int | float) and not isinstance(factor, bool):
+        if not check(factor):
+            raise error
+        return -abs(factor), abs(factor)
+    raise error

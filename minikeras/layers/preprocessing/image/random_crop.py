@@ -4,10 +4,7 @@
 from minikeras import ops
 from minikeras import random as mk_random
 from minikeras.layers.preprocessing.image import transform
-from minikeras.layers.preprocessing.image.base import (
-    BaseImagePreprocessingLayer,
-    check_size,
-)
+from minikeras.layers.preprocessing.image.base import BaseImagePreprocessingLayer
 from minikeras.utils.random import make_default_seed
 
 
@@ -28,14 +25,9 @@ class RandomCrop(BaseImagePreprocessingLayer):
 
     def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
         super().__init__(data_format=data_format, name=name, **kwargs)
-        check_size("RandomCrop", "height", height)
-        check_size("RandomCrop", "width", width)
-        self.height = height
-        self.width = width
+        self._set_size("RandomCrop", height, width)
         self.seed = seed if seed is not None else make_default_seed()
         self.generator = mk_random.SeedGenerator(seed)
-        self.height_axis, self.width_axis = (-2, -1) if self.data_format == "channels_first" \
-            else (-3, -2)
 
     def get_random_transformation(self, data, training=True, seed=None):
         """``(h_start, w_start)`` of the window."""
@@ -67,10 +59,7 @@ class RandomCrop(BaseImagePreprocessingLayer):
         return images
 
     def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        shape[self.height_axis] = self.height
-        shape[self.width_axis] = self.width
-        return tuple(shape)
+        return self._sized_output_shape(input_shape)
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width,

@@ -4,10 +4,11 @@ import numpy as np
 
 from minikeras import random as mk_random
 from minikeras.layers.preprocessing.image import transform
-from minikeras.layers.preprocessing.image.base import BaseImagePreprocessingLayer, check_choice
-
-FILL_MODES = ("reflect", "wrap", "constant", "nearest")
-INTERPOLATIONS = ("nearest", "bilinear")
+from minikeras.layers.preprocessing.image.base import (  # noqa: F401 (re-exported, were here)
+    FILL_MODES,
+    INTERPOLATIONS,
+    BaseImagePreprocessingLayer,
+)
 
 
 class RandomRotation(BaseImagePreprocessingLayer):
@@ -28,11 +29,7 @@ class RandomRotation(BaseImagePreprocessingLayer):
         super().__init__(factor=factor, data_format=data_format, **kwargs)
         self.seed = seed
         self.generator = mk_random.SeedGenerator(seed)
-        self.fill_mode = fill_mode
-        self.interpolation = interpolation
-        self.fill_value = fill_value
-        check_choice("RandomRotation", "fill_mode", fill_mode, FILL_MODES)
-        check_choice("RandomRotation", "interpolation", interpolation, INTERPOLATIONS)
+        self._set_warp("RandomRotation", fill_mode, interpolation, fill_value)
 
     def get_random_transformation(self, data, training=True, seed=None):
         """``{"angle", "rotation_matrix" (batch, 8), "image_height", "image_width",
@@ -53,9 +50,7 @@ class RandomRotation(BaseImagePreprocessingLayer):
                 "image_width": width, "batch_size": batch_size}
 
     def _transform_images(self, images, transformation, interpolation):
-        return transform.affine_transform(
-            images, transformation["rotation_matrix"], interpolation=interpolation,
-            fill_mode=self.fill_mode, fill_value=self.fill_value, data_format=self.data_format)
+        return self._warp(images, transformation["rotation_matrix"], interpolation)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "data_format": self.data_format,

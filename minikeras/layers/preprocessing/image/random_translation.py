@@ -3,12 +3,15 @@
 import numpy as np
 
 from minikeras import random as mk_random
-from minikeras.layers.preprocessing.image import transform
-from minikeras.layers.preprocessing.image.base import BaseImagePreprocessingLayer, check_choice
-from minikeras.layers.preprocessing.image.random_rotation import FILL_MODES, INTERPOLATIONS
+from minikeras.layers.preprocessing.image.base import BaseImagePreprocessingLayer, two_sided_factor
 
 TRANSLATION_FACTOR_ERROR = ("The `factor` argument should be a number (or a list of two numbers) "
                             "in the range [-1.0, 1.0]. ")
+
+
+def _in_range(value):
+    """In [-1, 1] (written as Keras's check, so NaN passes as it does there)."""
+    return not (value > 1.0 or value < -1.0)
 
 
 class RandomTranslation(BaseImagePreprocessingLayer):
@@ -34,32 +37,13 @@ class RandomTranslation(BaseImagePreprocessingLayer):
         self.width_factor = width_factor
         self.width_lower, self.width_upper = self._translation_factor(width_factor,
                                                                       "width_factor")
-        check_choice("RandomTranslation", "fill_mode", fill_mode, FILL_MODES)
-        check_choice("RandomTranslation", "interpolation", interpolation, INTERPOLATIONS)
-        self.fill_mode = fill_mode
-        self.fill_value = fill_value
-        self.interpolation = interpolation
+        self._set_warp("RandomTranslation", fill_mode, interpolation, fill_value)
         self.seed = seed
         self.generator = mk_random.SeedGenerator(seed)
 
     def _translation_factor(self, factor, name):
-        def check(value):
-            if value > 1.0 or value < -1.0:
-                raise ValueError(
-                    f"RandomTranslation: {TRANSLATION_FACTOR_ERROR}Received: {name}={factor}")
-
-        if isinstance(factor, tuple | list):
-            if len(factor) != 2:
-                raise ValueError(
-                    f"RandomTranslation: {TRANSLATION_FACTOR_ERROR}Received: {name}={factor}")
-            check(factor[0])
-            check(factor[1])
-            return tuple(sorted(factor))
-        if isinstance(factor, int | float) and not isinstance(factor, bool):
-            check(factor)
-            return -abs(factor), abs(factor)
-        raise ValueError(
-            f"RandomTranslation: {TRANSLATION_FACTOR_ERROR}Received: {name}={factor}")
+        return two_sided_factor("RandomTranslation", factor, name, TRANSLATION_FACTOR_ERROR,
+                                _in_range)
 
     def get_random_transformation(self, data, training=True, seed=None):
         """``{"translations": (batch, 2) [dx, dy] in pixels, "input_shape"}``, or None."""
@@ -79,10 +63,8 @@ class RandomTranslation(BaseImagePreprocessingLayer):
         return {"translations": translations.astype("float32"), "input_shape": shape}
 
     def _transform_images(self, images, transformation, interpolation):
-        return transform.affine_transform(
-            images, self._get_translation_matrix(np.asarray(transformation["translations"])),
-            interpolation=interpolation, fill_mode=self.fill_mode, fill_value=self.fill_value,
-            data_format=self.data_format)
+        matrix = self._get_translation_matrix(np.asarray(transformation["translations"]))
+        return self._warp(images, matrix, interpolation)
 
     @staticmethod
     def _get_translation_matrix(translations):

@@ -3,12 +3,15 @@
 import numpy as np
 
 from minikeras import random as mk_random
-from minikeras.layers.preprocessing.image import transform
-from minikeras.layers.preprocessing.image.base import BaseImagePreprocessingLayer, check_choice
-from minikeras.layers.preprocessing.image.random_rotation import FILL_MODES, INTERPOLATIONS
+from minikeras.layers.preprocessing.image.base import BaseImagePreprocessingLayer, two_sided_factor
 
 ZOOM_FACTOR_ERROR = ("The `height_factor` and `width_factor` arguments should be a number (or a "
                      "list of two numbers) in the range (-1.0, 1.0]. ")
+
+
+def _in_range(value):
+    """In (-1, 1] (written as Keras's check, so NaN passes as it does there)."""
+    return not (value > 1.0 or value <= -1.0)
 
 
 class RandomZoom(BaseImagePreprocessingLayer):
@@ -34,29 +37,12 @@ class RandomZoom(BaseImagePreprocessingLayer):
         self.width_factor = width_factor
         if width_factor is not None:
             self.width_lower, self.width_upper = self._zoom_factor(width_factor, "width_factor")
-        check_choice("RandomZoom", "fill_mode", fill_mode, FILL_MODES)
-        check_choice("RandomZoom", "interpolation", interpolation, INTERPOLATIONS)
-        self.fill_mode = fill_mode
-        self.fill_value = fill_value
-        self.interpolation = interpolation
+        self._set_warp("RandomZoom", fill_mode, interpolation, fill_value)
         self.seed = seed
         self.generator = mk_random.SeedGenerator(seed)
 
     def _zoom_factor(self, factor, name):
-        def check(value):
-            if value > 1.0 or value <= -1.0:
-                raise ValueError(f"RandomZoom: {ZOOM_FACTOR_ERROR}Received: {name}={factor}")
-
-        if isinstance(factor, tuple | list):
-            if len(factor) != 2:
-                raise ValueError(f"RandomZoom: {ZOOM_FACTOR_ERROR}Received: {name}={factor}")
-            check(factor[0])
-            check(factor[1])
-            return tuple(sorted(factor))
-        if isinstance(factor, int | float) and not isinstance(factor, bool):
-            check(factor)
-            return -abs(factor), abs(factor)
-        raise ValueError(f"RandomZoom: {ZOOM_FACTOR_ERROR}Received: {name}={factor}")
+        return two_sided_factor("RandomZoom", factor, name, ZOOM_FACTOR_ERROR, _in_range)
 
     def get_random_transformation(self, data, training=True, seed=None):
         """``{"height_zoom", "width_zoom"}`` of shape (batch, 1), or None at inference."""
@@ -78,10 +64,8 @@ class RandomZoom(BaseImagePreprocessingLayer):
         zooms = np.concatenate([np.asarray(transformation["width_zoom"]),
                                 np.asarray(transformation["height_zoom"])], axis=1)
         height, width = self._height_width(images.shape)
-        return transform.affine_transform(
-            images, self._get_zoom_matrix(zooms.astype("float32"), height, width),
-            interpolation=interpolation, fill_mode=self.fill_mode, fill_value=self.fill_value,
-            data_format=self.data_format)
+        matrix = self._get_zoom_matrix(zooms.astype("float32"), height, width)
+        return self._warp(images, matrix, interpolation)
 
     @staticmethod
     def _get_zoom_matrix(zooms, image_height, image_width):

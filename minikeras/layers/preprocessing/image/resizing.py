@@ -4,10 +4,7 @@ import numpy as np
 
 from minikeras import ops
 from minikeras.layers.preprocessing.image import transform
-from minikeras.layers.preprocessing.image.base import (
-    BaseImagePreprocessingLayer,
-    check_size,
-)
+from minikeras.layers.preprocessing.image.base import BaseImagePreprocessingLayer
 
 
 class Resizing(BaseImagePreprocessingLayer):
@@ -36,8 +33,7 @@ class Resizing(BaseImagePreprocessingLayer):
                  pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0,
                  antialias=False, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        check_size("Resizing", "height", height)
-        check_size("Resizing", "width", width)
+        self._set_size("Resizing", height, width)
         if interpolation not in transform.RESIZE_INTERPOLATIONS:
             raise ValueError(
                 "Resizing: Invalid value for argument `interpolation`. Expected of one "
@@ -55,16 +51,12 @@ class Resizing(BaseImagePreprocessingLayer):
         if antialias:
             raise NotImplementedError("Resizing: antialias=True is not implemented in "
                                       "minikeras (Keras then uses tf.image.scale_and_translate).")
-        self.height = height
-        self.width = width
         self.interpolation = interpolation
         self.crop_to_aspect_ratio = crop_to_aspect_ratio
         self.pad_to_aspect_ratio = pad_to_aspect_ratio
         self.fill_mode = fill_mode
         self.fill_value = fill_value
         self.antialias = bool(antialias)
-        self.height_axis, self.width_axis = (-2, -1) if self.data_format == "channels_first" \
-            else (-3, -2)
 
     def get_random_transformation(self, data, training=True, seed=None):
         """Keras returns the input's ``(height, width)`` (used for bounding boxes)."""
@@ -90,10 +82,7 @@ class Resizing(BaseImagePreprocessingLayer):
         return ops.convert_to_tensor(values.astype(dtype))
 
     def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        shape[self.height_axis] = self.height
-        shape[self.width_axis] = self.width
-        return tuple(shape)
+        return self._sized_output_shape(input_shape)
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width,
