@@ -469,7 +469,7 @@ def _pair(y_true, y_pred, same_rank=False):
     """``y_pred`` as a tensor and ``y_true`` in its dtype; with ``same_rank``, also squeezed or
     expanded to matching ranks."""
     y_pred = ops.convert_to_tensor(y_pred)
-    y_true = _convert(y_true, ops.dtype(y_pred))
+    y_true = _convert(y_true, y_pred.dtype)
     if same_rank:
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     return y_true, y_pred

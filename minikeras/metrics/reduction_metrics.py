@@ -14,6 +14,7 @@ from minikeras.metrics.metrics_utils import (
     squeeze_or_expand_to_same_rank,
     to_float_array,
 )
+from minikeras.tensor import ArrayLike
 
 
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
@@ -86,7 +87,8 @@ class Mean(Metric):
                                        name="count")
 
     def update_state(self, values, sample_weight=None):
-        if isinstance(sample_weight, int) and np.ndim(values) == 0:
+        if isinstance(sample_weight, int) and (
+                values.ndim if isinstance(values, ArrayLike) else np.ndim(values)) == 0:
             # one value weighted by a count, e.g. a batch loss by its batch size (every step).
             # In Python floats, which NumPy rounds to the dtype as it adds them: the product of a
             # float32 value and a count is exact in a double, so it rounds as float32 math would.

@@ -198,6 +198,19 @@ def _restore(g, shape, axis, keepdims):
 
 
 @functools.cache
+def _reduced(shape, axis, keepdims):
+    """(the result's shape, how many values each result reduces) for a reduction over ``axis``."""
+    axes = range(len(shape)) if axis is None else {
+        a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    out = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keepdims else tuple(
+        d for i, d in enumerate(shape) if i not in axes)
+    n = 1
+    for i in axes:
+        n *= shape[i]
+    return out, n
+
+
+@functools.cache
 def _kept_shape(shape, axis):
     """``shape`` after a reduction over ``axis`` with ``keepdims=True``: reduced axes are 1."""
     if axis is None:
@@ -229,11 +242,10 @@ def mean(x, axis=None, keepdims=False):
     a = np.asarray(value_of(x))
     axis = _axis(axis)
     compute, result = _mean_dtypes(a.dtype)
+    out_shape, n = _reduced(a.shape, axis, keepdims)
+    if n == 1:  # each mean is of one value (a loss's last axis of size 1): a reshape
+        return record(a.reshape(out_shape).astype(result), (x,), lambda g: g.reshape(a.shape))
     total = np.add.reduce(a, axis=axis, dtype=compute, keepdims=keepdims)
-    n = a.size // builtins.max(total.size, 1)
-    if n == 1:  # each mean is of one value (a loss's last axis of size 1): no division
-        return record(total.astype(result, copy=False), (x,),
-                      lambda g: _restore(g, a.shape, axis, keepdims))
     out = total / n
     if out.dtype != result:  # float16, summed in float32
         out = out.astype(result)
