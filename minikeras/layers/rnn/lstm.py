@@ -1,7 +1,7 @@
 """LSTM: Long Short-Term Memory (Hochreiter & Schmidhuber 1997), ``keras.layers.LSTM``."""
 
 from minikeras import activations, ops
-from minikeras.layers.rnn.rnn import RecurrentCell, RecurrentLayer
+from minikeras.layers.rnn.rnn import RecurrentCell, RecurrentLayer, check_use_cudnn
 
 
 class LSTMCell(RecurrentCell):
@@ -98,7 +98,4 @@ class LSTM(RecurrentLayer):
         super().__init__(cell, activity_regularizer=activity_regularizer,
                          return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs)
-        if use_cudnn not in ("auto", True, False):
-            raise ValueError("Invalid valid received for argument `use_cudnn`. Expected one of "
-                             f"{{'auto', True, False}}. Received: use_cudnn={use_cudnn}")
-        self.use_cudnn = use_cudnn
+        self.use_cudnn = check_use_cudnn(use_cudnn)

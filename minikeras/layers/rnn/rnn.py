@@ -248,6 +248,13 @@ def check_units(units):
                          f"integer, got {units}.")
 
 
+def check_use_cudnn(use_cudnn):
+    """LSTM's and GRU's ``use_cudnn``: accepted and kept (minikeras has one NumPy loop)."""
+    if use_cudnn not in ("auto", True, False):
+        raise ValueError("Invalid valid received for argument `use_cudnn`. Expected one of "
+                         f"{{'auto', True, False}}. Received: use_cudnn={use_cudnn}")
+    return use_cudnn
+
 
 class RecurrentCell(Layer, DropoutRNNCell):
     """What SimpleRNNCell, LSTMCell and GRUCell share: their arguments, their three weights
