@@ -28,7 +28,7 @@ import numpy as np
 from minikeras import backend, ops
 from minikeras.quiet import quietly
 from minikeras.saving import serialization
-from minikeras.tensor import Tensor
+from minikeras.tensor import ArrayLike, Tensor
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -68,17 +68,18 @@ class Loss:
 
     @quietly
     def __call__(self, y_true, y_pred, sample_weight=None):
-        in_mask = get_keras_mask(y_pred)
-        y_pred = _convert(y_pred, self.dtype)
-        y_true = _convert(y_true, self.dtype)
+        dtype = self._dtype
+        in_mask = getattr(y_pred, "_keras_mask", None)
+        y_pred = _convert(y_pred, dtype)
+        y_true = _convert(y_true, dtype)
         losses = self.call(y_true, y_pred)
-        out_mask = get_keras_mask(losses)
+        out_mask = getattr(losses, "_keras_mask", None)
         if in_mask is not None and out_mask is not None:
             mask = np.logical_and(in_mask, out_mask)
         else:
             mask = out_mask if in_mask is None else in_mask
         return reduce_weighted_values(losses, sample_weight=sample_weight, mask=mask,
-                                      reduction=self.reduction, dtype=self.dtype)
+                                      reduction=self.reduction, dtype=dtype)
 
     def call(self, y_true, y_pred):
         raise NotImplementedError
@@ -101,9 +102,10 @@ def standardize_reduction(reduction):
 def _convert(x, dtype):
     """``x`` as a tensor of ``dtype``; a tensor that already is one is returned unchanged (so it
     keeps its ``_keras_logits``)."""
-    if ops.is_tensor(x) and x.dtype == dtype:
-        return x
-    if type(x) is np.ndarray and backend.dtype_name(x.dtype) == dtype:  # e.g. float32 labels
+    if isinstance(x, ArrayLike):
+        if backend.dtype_name(x._value.dtype) == dtype:
+            return x
+    elif type(x) is np.ndarray and backend.dtype_name(x.dtype) == dtype:  # e.g. float32 labels
         return Tensor(x)
     return ops.convert_to_tensor(x, dtype=dtype)
 
@@ -133,7 +135,8 @@ def reduce_weighted_values(values, sample_weight=None, mask=None,
     values = _convert(values, dtype or ops.dtype(values))
     if sample_weight is not None:
         sample_weight = _convert(sample_weight, values.dtype)
-    sample_weight = apply_mask(sample_weight, mask, values.dtype, reduction)
+    if mask is not None:
+        sample_weight = apply_mask(sample_weight, mask, values.dtype, reduction)
     if sample_weight is not None:
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
         values = values * sample_weight
@@ -482,8 +485,9 @@ class CTC(LossFunctionWrapper):
 def _pair(y_true, y_pred, same_rank=False):
     """``y_pred`` as a tensor and ``y_true`` in its dtype; with ``same_rank``, also squeezed or
     expanded to matching ranks."""
-    y_pred = ops.convert_to_tensor(y_pred)
-    y_true = _convert(y_true, y_pred.dtype)
+    if not isinstance(y_pred, ArrayLike):
+        y_pred = ops.convert_to_tensor(y_pred)
+    y_true = _convert(y_true, backend.dtype_name(y_pred._value.dtype))
     if same_rank:
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     return y_true, y_pred

@@ -92,11 +92,12 @@ def affine(x, kernel, bias=None):
     if a.dtype != w.dtype:
         a, w = dtypes.promote(a, w)
     z = a.dot(w)  # ndarray.dot: the same product as @, with less overhead on small matrices
+    a_t = _rows(a).T
     if bias is None:
-        return record(z, (x, kernel), lambda g: g.dot(w.T), lambda g: _rows(a).T.dot(_rows(g)))
+        return record(z, (x, kernel), lambda g: g.dot(w.T), lambda g: a_t.dot(_rows(g)))
     z += value_of(bias)
     return record(z, (x, kernel, bias), lambda g: g.dot(w.T),
-                  lambda g: _rows(a).T.dot(_rows(g)), lambda g: _column_sums(_rows(g)))
+                  lambda g: a_t.dot(_rows(g)), lambda g: _column_sums(_rows(g)))
 
 
 def _column_sums(m):

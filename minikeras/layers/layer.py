@@ -28,7 +28,8 @@ from minikeras.tensor import Tensor
 from minikeras.variables import Variable
 
 _TRAINING = [None]  # the `training` flag of the outermost call in progress
-_MAYBE_SYMBOLIC = (KerasTensor, list, tuple)  # a tuple: isinstance checks it fastest
+_MAYBE_SYMBOLIC = (KerasTensor, list, tuple)  # tuples: isinstance checks them fastest
+_TENSORS = (Tensor, Variable)
 
 
 class StringInputError(TypeError, ValueError):
@@ -147,8 +148,9 @@ class Layer:
         x = self._convert_input(inputs)
         if not self.built:
             self._build_for(_shape_of(x))
-        if self.input_spec is not None:
-            assert_input_compatibility(self.input_spec, x.shape, self.name)
+        spec = self.input_spec
+        if spec is not None and x._value.shape != spec._accepted_shape:  # a new shape: check it
+            assert_input_compatibility(spec, x._value.shape, self.name)
         if training is None:
             training = _TRAINING[-1]
         if self._call_takes_training:
@@ -260,7 +262,7 @@ class Layer:
     def _convert_input(self, inputs):
         """The input as a Tensor; numbers are cast to the layer's float dtype (autocast).
         Strings become a Tensor over an object array of ``str`` (``ops.core.string_array``)."""
-        if isinstance(inputs, Tensor | Variable):
+        if isinstance(inputs, _TENSORS):
             x = inputs
         else:
             try:

@@ -259,8 +259,8 @@ class Optimizer:
 
     def _filter_empty_gradients(self, grads, variables):
         """Drop the ``None`` gradients; read the others as arrays of their variable's dtype."""
-        if any(g is None for g in grads):
-            missing = [v.path for g, v in zip(grads, variables, strict=True) if g is None]
+        missing = [v.path for g, v in zip(grads, variables, strict=True) if g is None]
+        if missing:
             if len(missing) == len(variables):
                 raise ValueError("No gradients provided for any variable.")
             warnings.warn(
