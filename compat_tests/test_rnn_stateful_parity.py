@@ -306,3 +306,34 @@ def test_tf_keras_2_stateful_idiom_matches_tf_keras(rng):
     theirs.reset_states()
     ours.reset_states()  # tf.keras 2's model-level reset
     close(ours.predict_on_batch(batches[0]), theirs.predict_on_batch(batches[0]))
+
+
+@pytest.mark.parametrize("method", ["fit", "predict"])
+def test_stateful_sequential_without_input_builds_for_the_batch_size(method):
+    """With no Input, fit and predict build the model for the data's batch size (fit only when
+    every batch has it), so a stateful LSTM gets its fixed batch; 20 rows in batches of 8 leave
+    fit's batch size unknown: the same error in both libraries."""
+    x = np.random.default_rng(0).random((16, 5, 3), dtype=np.float32)
+    y = np.zeros((16, 4), np.float32)
+    models = {}
+    for lib in (keras, mk):
+        model = lib.Sequential([lib.layers.LSTM(4, stateful=True)])
+        model.compile(optimizer="sgd", loss="mse")
+        if method == "fit":
+            model.fit(x, y, batch_size=8, verbose=0, shuffle=False)
+        else:
+            model.predict(x, batch_size=8, verbose=0)
+        models[lib] = model
+    assert tuple(models[mk].inputs[0].shape) == tuple(models[keras].inputs[0].shape) == (8, 5, 3)
+    assert [tuple(s.shape) for s in models[mk].layers[0].states] == [
+        tuple(s.shape) for s in models[keras].layers[0].states]
+    if method == "fit":
+        x, y = np.concatenate([x, x[:4]]), np.concatenate([y, y[:4]])
+        messages = []
+        for lib in (keras, mk):
+            model = lib.Sequential([lib.layers.LSTM(4, stateful=True)])
+            model.compile(optimizer="sgd", loss="mse")
+            with pytest.raises(ValueError, match="batch size must be static") as error:
+                model.fit(x, y, batch_size=8, verbose=0)
+            messages.append(str(error.value))
+        assert "(None, 5, 3)" in messages[0] and "(None, 5, 3)" in messages[1]

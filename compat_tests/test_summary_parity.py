@@ -77,7 +77,34 @@ def _feature_extractor(lib):
     return lib.Model(model.inputs, [layer.output for layer in model.layers])
 
 
-MODELS = {"seed_2_3_1": _seed_network, "deep_mlp": _deep_mlp, "mixed": _mixed,
+def _built_by(method, samples):
+    """A Sequential without an Input, built by its first ``method`` call on ``samples`` rows in
+    batches of 8. Keras builds for the batch size when every batch has it (16 rows in fit and
+    evaluate) and for None when the last batch is smaller (20 rows); predict builds for its
+    first batch, ``train_on_batch`` for the whole batch: ``summary()`` shows that size."""
+
+    def make(lib):
+        model = lib.Sequential([lib.layers.Dense(3, activation="relu"), lib.layers.Dense(2)])
+        model.compile(optimizer="sgd", loss="mse")
+        x, y = np.ones((samples, 4), "float32"), np.zeros((samples, 2), "float32")
+        if method == "fit":
+            model.fit(x, y, batch_size=8, verbose=0)
+        elif method == "evaluate":
+            model.evaluate(x, y, batch_size=8, verbose=0)
+        elif method == "predict":
+            model.predict(x, batch_size=8, verbose=0)
+        else:
+            model.train_on_batch(x, y)
+        return model
+
+    return make
+
+
+BUILT_BY_DATA = {f"built_by_{method}_{samples}": _built_by(method, samples)
+                 for method in ("fit", "evaluate", "predict", "train_on_batch")
+                 for samples in (16, 20)}
+
+MODELS = {**BUILT_BY_DATA, "seed_2_3_1": _seed_network, "deep_mlp": _deep_mlp, "mixed": _mixed,
           "unbuilt": _unbuilt, "built_by_call": _built_by_call,
           "input_shape_idiom": _input_shape_idiom, "frozen": _frozen, "rank_3": _rank_3,
           "long_names": _long_names, "nested": _nested, "feature_extractor": _feature_extractor}

@@ -121,6 +121,11 @@ class ArrayData:
             self.num_batches = min(self.num_batches, steps)
         self._rng = make_rng()
 
+    @property
+    def static_batch_size(self):
+        """The batch size when every batch has it (no smaller last batch), else None."""
+        return self.batch_size if self.num_samples % self.batch_size == 0 else None
+
     def batches(self):
         """The epoch's batches. Shuffled data up to ``_GATHER_ALL_BYTES`` is reordered with one
         gather, then cut into views; larger data is gathered a batch at a time."""

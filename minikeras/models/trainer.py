@@ -193,7 +193,7 @@ class Trainer:
                     arrays[1], class_weight))
             data = data_adapter.ArrayData(*arrays, batch_size=batch_size, shuffle=shuffle,
                                           steps=steps_per_epoch)
-            self._build_for_data(data.x)
+            self._build_for_data(data.x, data.static_batch_size)
         callbacks = _callback_list(callbacks, self, verbose, epochs, data.num_batches,
                                    add_history=True)
         self.stop_training = False
@@ -250,7 +250,7 @@ class Trainer:
         """The model's outputs for ``x`` as one float32 NumPy array (inference mode); a list of
         arrays for a model with several outputs."""
         _check_batch_size(batch_size)
-        data = self._data(x, None, None, batch_size, steps)
+        data = self._data(x, None, None, batch_size, steps, predicting=True)
         callbacks = _callback_list(callbacks, self, verbose, 1, data.num_batches)
         callbacks.on_predict_begin()
         outputs = []
@@ -309,21 +309,26 @@ class Trainer:
 
     def _batch(self, x, y, sample_weight):
         data = data_adapter.ArrayData(x, y, sample_weight)  # converted and checked, one batch
-        self._build_for_data(data.x)
+        self._build_for_data(data.x, data.num_samples)
         return data.x, data.y, data.sample_weight
 
-    def _data(self, x, y, sample_weight, batch_size, steps):
+    def _data(self, x, y, sample_weight, batch_size, steps, predicting=False):
         if isinstance(x, PyDataset):
             return data_adapter.py_dataset_data(x, y, sample_weight, steps=steps)
         if data_adapter.is_iterator(x):
             return data_adapter.IteratorData(x, steps)
         data = data_adapter.ArrayData(x, y, sample_weight, batch_size=batch_size, steps=steps)
-        self._build_for_data(data.x)
+        # predict builds for its first batch; evaluate, like fit, for a batch size they all share
+        self._build_for_data(data.x, min(data.batch_size, data.num_samples) if predicting
+                             else data.static_batch_size)
         return data
 
-    def _build_for_data(self, x):
+    def _build_for_data(self, x, batch_size):
+        """Build a model that is not built yet (a Sequential without an Input) for ``x``'s
+        shape with ``batch_size`` as its batch axis (None: any), as Keras does: a stateful RNN
+        needs it, and ``summary()`` shows it."""
         if not self.built:
-            self.build((None, *x.shape[1:]))
+            self.build((batch_size, *x.shape[1:]))
 
 
 def _has_several_outputs(model):
