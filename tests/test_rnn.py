@@ -272,8 +272,6 @@ def test_bad_inputs_and_arguments_give_clear_errors():
         layers.SimpleRNN(0)
     with pytest.raises(ValueError, match="use_cudnn"):
         layers.LSTM(2, use_cudnn="yes")
-    with pytest.raises(NotImplementedError, match="StackedRNNCells"):
-        layers.RNN([layers.LSTMCell(2), layers.LSTMCell(2)])
 
 
 # --- Bidirectional -------------------------------------------------------------------------------

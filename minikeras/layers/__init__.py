@@ -2,6 +2,14 @@
 
 from minikeras.layers.activation import Activation
 from minikeras.layers.activity_regularization import ActivityRegularization
+from minikeras.layers.adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from minikeras.layers.advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minikeras.layers.attention import (
     AdditiveAttention,
@@ -81,6 +89,7 @@ from minikeras.layers.pooling_3d import (
 from minikeras.layers.preprocessing import (
     CategoryEncoding,
     Discretization,
+    HashedCrossing,
     Hashing,
     IntegerLookup,
     StringLookup,
@@ -102,13 +111,17 @@ from minikeras.layers.reshape import Reshape
 from minikeras.layers.reshaping import (
     Cropping1D,
     Cropping2D,
+    Cropping3D,
     Permute,
     RepeatVector,
     UpSampling1D,
     UpSampling2D,
+    UpSampling3D,
     ZeroPadding1D,
     ZeroPadding2D,
+    ZeroPadding3D,
 )
+from minikeras.layers.rms_normalization import RMSNormalization
 from minikeras.layers.rnn import (
     GRU,
     LSTM,
@@ -118,6 +131,7 @@ from minikeras.layers.rnn import (
     LSTMCell,
     SimpleRNN,
     SimpleRNNCell,
+    StackedRNNCells,
 )
 from minikeras.layers.rnn.time_distributed import TimeDistributed
 from minikeras.layers.separable_conv import (
@@ -126,35 +140,43 @@ from minikeras.layers.separable_conv import (
     SeparableConvolution1D,
     SeparableConvolution2D,
 )
-from minikeras.layers.spatial_dropout import AlphaDropout, SpatialDropout1D, SpatialDropout2D
+from minikeras.layers.spatial_dropout import (
+    AlphaDropout,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
 from minikeras.layers.unit_normalization import UnitNormalization
 
-__all__ = ["ELU", "GRU", "LSTM", "RNN", "Activation", "ActivityRegularization", "Add",
+__all__ = ["ELU", "GRU", "LSTM", "RNN", "Activation", "ActivityRegularization",
+           "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+           "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "Add",
            "AdditiveAttention", "AlphaDropout", "Attention", "Average", "AveragePooling1D",
            "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
            "BatchNormalization", "Bidirectional", "CategoryEncoding", "CenterCrop", "Concatenate",
            "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose",
            "Convolution1D", "Convolution1DTranspose", "Convolution2D", "Convolution2DTranspose",
-           "Convolution3D", "Convolution3DTranspose", "Cropping1D", "Cropping2D", "Dense",
-           "DepthwiseConv1D", "DepthwiseConv2D", "Discretization", "Dot", "Dropout", "EinsumDense",
-           "Embedding", "Flatten", "GRUCell", "GaussianDropout", "GaussianNoise",
+           "Convolution3D", "Convolution3DTranspose", "Cropping1D", "Cropping2D", "Cropping3D",
+           "Dense", "DepthwiseConv1D", "DepthwiseConv2D", "Discretization", "Dot", "Dropout",
+           "EinsumDense", "Embedding", "Flatten", "GRUCell", "GaussianDropout", "GaussianNoise",
            "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
            "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D",
            "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
            "GlobalMaxPooling3D", "GroupNormalization", "GroupQueryAttention",
-           "GroupedQueryAttention", "Hashing", "Identity", "Input",
-           "InputLayer", "InputSpec", "IntegerLookup", "KerasTensor", "LSTMCell", "Lambda",
-           "Layer", "LayerNormalization", "LeakyReLU", "Masking", "MaxPool1D", "MaxPool2D",
-           "MaxPool3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Maximum", "Minimum",
+           "GroupedQueryAttention", "HashedCrossing", "Hashing", "Identity", "Input", "InputLayer",
+           "InputSpec", "IntegerLookup", "KerasTensor", "LSTMCell", "Lambda", "Layer",
+           "LayerNormalization", "LeakyReLU", "Masking", "MaxPool1D", "MaxPool2D", "MaxPool3D",
+           "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Maximum", "Minimum",
            "MultiHeadAttention", "Multiply", "Normalization", "PReLU", "Permute",
            "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
-           "RandomTranslation", "RandomZoom", "ReLU", "RepeatVector", "Rescaling", "Reshape",
-           "Resizing", "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D",
-           "SeparableConvolution2D", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
-           "SpatialDropout2D", "StringLookup", "Subtract", "TextVectorization", "TimeDistributed",
-           "UnitNormalization", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D",
-           "add", "average", "concatenate", "deserialize", "dot", "maximum", "minimum", "multiply",
-           "serialize", "subtract"]
+           "RandomTranslation", "RandomZoom", "ReLU", "RMSNormalization", "RepeatVector",
+           "Rescaling", "Reshape", "Resizing", "SeparableConv1D", "SeparableConv2D",
+           "SeparableConvolution1D", "SeparableConvolution2D", "SimpleRNN", "SimpleRNNCell",
+           "Softmax", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+           "StackedRNNCells", "StringLookup", "Subtract", "TextVectorization", "TimeDistributed",
+           "UnitNormalization", "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D",
+           "ZeroPadding2D", "ZeroPadding3D", "add", "average", "concatenate", "deserialize", "dot",
+           "maximum", "minimum", "multiply", "serialize", "subtract"]
 
 
 def serialize(layer):

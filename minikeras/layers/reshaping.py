@@ -1,11 +1,16 @@
 """Reshaping layers: move, repeat, pad or cut values without computing new ones
-(``RepeatVector``, ``Permute``, ``ZeroPadding1D/2D``, ``Cropping1D/2D``, ``UpSampling1D/2D``).
+(``RepeatVector``, ``Permute``, ``ZeroPadding1D/2D/3D``, ``Cropping1D/2D/3D``,
+``UpSampling1D/2D/3D``).
 
 Each is one recorded op (repeat, transpose, pad, slicing), so its gradient only moves the
 incoming gradient back: a repeated value gets the sum of its copies' gradients, a padded zero's
 gradient is dropped, a cropped value gets 0. None has weights, but, as in Keras, each is built
 by its first call (so a saved model records its ``build_config``). Arguments, configs and
 messages follow ``keras/src/layers/reshaping/``.
+
+The 2-D and 3-D layers share one class per kind (``_ZeroPadding``, ``_Cropping``,
+``_UpSampling``) that works on any number of spatial axes; ``ZeroPadding2D`` and
+``ZeroPadding3D`` differ only in that number and their defaults.
 """
 
 from minikeras import ops
@@ -95,31 +100,61 @@ class ZeroPadding1D(Layer):
                 "data_format": self.data_format}
 
 
-def _pairs_of_pairs(value, name, noun):
-    """An int, (symmetric_height, symmetric_width) or ((top, bottom), (left, right)), as the
-    last form (Keras's checks and messages)."""
+def _spatial_axes(data_format, rank):
+    """The ``rank`` spatial axes: right after the batch axis, or after the channels axis."""
+    first = 2 if data_format == "channels_first" else 1
+    return range(first, first + rank)
+
+
+def _map_spatial(shape, axes, sizes):
+    """``shape`` with each axis in ``axes`` replaced by ``size(n)`` (an unknown n stays None)."""
+    shape = list(shape)
+    for axis, size in zip(axes, sizes, strict=True):
+        if shape[axis] is not None:
+            shape[axis] = size(shape[axis])
+    return tuple(shape)
+
+
+_ORDINALS = ("1st", "2nd", "3rd")
+
+
+def _pairs_per_axis(value, rank, name, noun):
+    """An int, ``rank`` ints (symmetric) or ``rank`` pairs ((before, after) per spatial axis), as
+    the last form. Keras's checks and messages, whose wording its 2-D and 3-D layers differ in
+    (2-D: "two elements" and ``{name}=`` always; 3-D: "3 elements" and ``{name}=`` only in
+    ZeroPadding3D's last message)."""
     if isinstance(value, int):
-        return ((value, value), (value, value))
+        return ((value, value),) * rank
     if hasattr(value, "__len__"):
-        if len(value) != 2:
-            raise ValueError(f"`{name}` should have two elements. Received: {name}={value}.")
-        return (standardize_tuple(value[0], 2, f"1st entry of {name}", allow_zero=True),
-                standardize_tuple(value[1], 2, f"2nd entry of {name}", allow_zero=True))
-    raise ValueError(f"`{name}` should be either an int, a tuple of 2 ints "
-                     f"(symmetric_height_{noun}, symmetric_width_{noun}), or a tuple of 2 tuples "
-                     f"of 2 ints ((top_{noun}, bottom_{noun}), (left_{noun}, right_{noun})). "
-                     f"Received: {name}={value}.")
+        if len(value) != rank:
+            count, received = ("two", f"{name}={value}") if rank == 2 else (rank, value)
+            raise ValueError(f"`{name}` should have {count} elements. Received: {received}.")
+        return tuple(standardize_tuple(entry, 2, f"{_ORDINALS[i]} entry of {name}",
+                                       allow_zero=True) for i, entry in enumerate(value))
+    if rank == 2:
+        forms = (f"(symmetric_height_{noun}, symmetric_width_{noun})",
+                 f"((top_{noun}, bottom_{noun}), (left_{noun}, right_{noun}))")
+    else:  # "right_dim2" in the third pair is Keras's typo
+        forms = (f"(symmetric_dim1_{noun}, symmetric_dim2_{noun}, symmetric_dim3_{noun})",
+                 f"((left_dim1_{noun}, right_dim1_{noun}), (left_dim2_{noun}, right_dim2_{noun}),"
+                 f" (left_dim3_{noun}, right_dim2_{noun}))")
+    received = f"{name}={value}" if rank == 2 or name == "padding" else value
+    raise ValueError(f"`{name}` should be either an int, a tuple of {rank} ints {forms[0]}, or a "
+                     f"tuple of {rank} tuples of 2 ints {forms[1]}. Received: {received}.")
 
 
-class ZeroPadding2D(Layer):
-    """Zero rows above and below, zero columns left and right of each image:
-    ``padding`` = ((top, bottom), (left, right)), or a pair / an int for symmetric pads."""
+class _ZeroPadding(Layer):
+    """Zeros before and after each of the ``_rank`` spatial axes: ``padding`` has one (before,
+    after) pair per axis. d/dx = the incoming gradient with the padded positions cut off."""
 
-    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+    _rank = None
+    _noun = "pad"
+
+    def __init__(self, padding, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = standardize_data_format(data_format)
-        self.padding = _pairs_of_pairs(padding, "padding", "crop")  # "crop": Keras's wording
-        self.input_spec = InputSpec(ndim=4)
+        self.padding = _pairs_per_axis(padding, self._rank, "padding", self._noun)
+        self.input_spec = InputSpec(ndim=self._rank + 2)
 
     def call(self, inputs):
         if self.data_format == "channels_first":
@@ -127,16 +162,34 @@ class ZeroPadding2D(Layer):
         return ops.pad(inputs, ((0, 0), *self.padding, (0, 0)))
 
     def compute_output_shape(self, input_shape):
-        output_shape = list(input_shape)
-        offset = 2 if self.data_format == "channels_first" else 1
-        for i in range(2):
-            if output_shape[offset + i] is not None:
-                output_shape[offset + i] += self.padding[i][0] + self.padding[i][1]
-        return tuple(output_shape)
+        return _map_spatial(input_shape, _spatial_axes(self.data_format, self._rank),
+                            [lambda n, p=p: n + p[0] + p[1] for p in self.padding])
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding,
                 "data_format": self.data_format}
+
+
+class ZeroPadding2D(_ZeroPadding):
+    """Zero rows above and below, zero columns left and right of each image:
+    ``padding`` = ((top, bottom), (left, right)), or a pair / an int for symmetric pads."""
+
+    _rank = 2
+    _noun = "crop"  # Keras's wording in ZeroPadding2D's message
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        super().__init__(padding, data_format, **kwargs)
+
+
+class ZeroPadding3D(_ZeroPadding):
+    """Zeros around each volume (batch, dim1, dim2, dim3, channels): ``padding`` =
+    ((before1, after1), (before2, after2), (before3, after3)), or 3 ints / an int for
+    symmetric pads."""
+
+    _rank = 3
+
+    def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        super().__init__(padding, data_format, **kwargs)
 
 
 # --- cropping --------------------------------------------------------------------------------
@@ -171,49 +224,66 @@ class Cropping1D(Layer):
         return {**super().get_config(), "cropping": self.cropping}
 
 
-class Cropping2D(Layer):
-    """Drops rows and columns at the image's edges: ``cropping`` = ((top, bottom), (left,
-    right)), or a pair / an int for symmetric crops."""
+class _Cropping(Layer):
+    """Drops ``cropping`` = one (before, after) pair per spatial axis at that axis's ends;
+    d/dx = the incoming gradient, with zeros where values were cropped."""
 
-    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+    _rank = None
+
+    def __init__(self, cropping, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = standardize_data_format(data_format)
         if isinstance(cropping, int) and cropping < 0:
             raise ValueError(f"`cropping` cannot be negative. Received: cropping={cropping}.")
-        self.cropping = _pairs_of_pairs(cropping, "cropping", "crop")
-        self.input_spec = InputSpec(ndim=4)
+        self.cropping = _pairs_per_axis(cropping, self._rank, "cropping", "crop")
+        self.input_spec = InputSpec(ndim=self._rank + 2)
 
     def _check(self, shape, what):
-        h, w = (shape[2], shape[3]) if self.data_format == "channels_first" else shape[1:3]
-        if (h is not None and sum(self.cropping[0]) >= h) or (
-                w is not None and sum(self.cropping[1]) >= w):
+        axes = _spatial_axes(self.data_format, self._rank)
+        if any(shape[axis] is not None and sum(crop) >= shape[axis]
+               for axis, crop in zip(axes, self.cropping, strict=True)):
             raise ValueError(f"Values in `cropping` argument should be smaller than the "
                              f"corresponding spatial dimension of the input. Received: "
                              f"{what}={shape}, cropping={self.cropping}")
 
     def call(self, inputs):
-        self._check(tuple(inputs.shape), "inputs.shape")
-        (top, bottom), (left, right) = self.cropping
-        if self.data_format == "channels_first":
-            h, w = inputs.shape[2:]
-            return inputs[:, :, top:h - bottom, left:w - right]
-        h, w = inputs.shape[1:3]
-        return inputs[:, top:h - bottom, left:w - right, :]
+        shape = tuple(inputs.shape)
+        self._check(shape, "inputs.shape")
+        index = [slice(None)] * len(shape)
+        for axis, (before, after) in zip(_spatial_axes(self.data_format, self._rank),
+                                         self.cropping, strict=True):
+            index[axis] = slice(before, shape[axis] - after)
+        return inputs[tuple(index)]
 
     def compute_output_shape(self, input_shape):
         self._check(input_shape, "input_shape")
-        (top, bottom), (left, right) = self.cropping
-        offset = 2 if self.data_format == "channels_first" else 1
-        h, w = input_shape[offset], input_shape[offset + 1]
-        h = None if h is None else h - top - bottom
-        w = None if w is None else w - left - right
-        if self.data_format == "channels_first":
-            return (input_shape[0], input_shape[1], h, w)
-        return (input_shape[0], h, w, input_shape[3])
+        return _map_spatial(input_shape, _spatial_axes(self.data_format, self._rank),
+                            [lambda n, c=c: n - c[0] - c[1] for c in self.cropping])
 
     def get_config(self):
         return {**super().get_config(), "cropping": self.cropping,
                 "data_format": self.data_format}
+
+
+class Cropping2D(_Cropping):
+    """Drops rows and columns at the image's edges: ``cropping`` = ((top, bottom), (left,
+    right)), or a pair / an int for symmetric crops."""
+
+    _rank = 2
+
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(cropping, data_format, **kwargs)
+
+
+class Cropping3D(_Cropping):
+    """Drops slices at the edges of each volume (batch, dim1, dim2, dim3, channels):
+    ``cropping`` = ((before1, after1), (before2, after2), (before3, after3)), or 3 ints / an
+    int for symmetric crops."""
+
+    _rank = 3
+
+    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        super().__init__(cropping, data_format, **kwargs)
 
 
 # --- upsampling ------------------------------------------------------------------------------
@@ -239,36 +309,56 @@ class UpSampling1D(Layer):
         return {**super().get_config(), "size": self.size}
 
 
-class UpSampling2D(Layer):
+class _UpSampling(Layer):
+    """Each value repeated size[i] times along spatial axis i ("nearest" interpolation);
+    d/dx = the sum of its copies' gradients."""
+
+    _rank = None
+
+    def __init__(self, size, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = standardize_data_format(data_format)
+        self.size = standardize_tuple(size, self._rank, "size")
+        self.input_spec = InputSpec(ndim=self._rank + 2)
+
+    def call(self, inputs):
+        for axis, size in zip(_spatial_axes(self.data_format, self._rank), self.size,
+                              strict=True):
+            inputs = ops.repeat(inputs, size, axis=axis)
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return _map_spatial(input_shape, _spatial_axes(self.data_format, self._rank),
+                            [lambda n, s=s: n * s for s in self.size])
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "data_format": self.data_format}
+
+
+class UpSampling2D(_UpSampling):
     """Each pixel repeated size[0] times down and size[1] times across ("nearest"
     interpolation); d/dx = the sum of its copies' gradients. Keras's "bilinear" and other
     interpolations resize with ``ops.image.resize``, which minikeras does not have."""
 
+    _rank = 2
+
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
-        super().__init__(**kwargs)
-        self.data_format = standardize_data_format(data_format)
-        self.size = standardize_tuple(size, 2, "size")
+        super().__init__(size, data_format, **kwargs)
         self.interpolation = interpolation.lower()
         if self.interpolation != "nearest":
             raise NotImplementedError(
                 f"UpSampling2D(interpolation='{self.interpolation}') is not implemented in "
                 f"minikeras (it needs image resizing); only interpolation='nearest' is.")
-        self.input_spec = InputSpec(ndim=4)
-
-    def call(self, inputs):
-        axis = 2 if self.data_format == "channels_first" else 1
-        x = ops.repeat(inputs, self.size[0], axis=axis)
-        return ops.repeat(x, self.size[1], axis=axis + 1)
-
-    def compute_output_shape(self, input_shape):
-        offset = 2 if self.data_format == "channels_first" else 1
-        h, w = input_shape[offset], input_shape[offset + 1]
-        h = None if h is None else self.size[0] * h
-        w = None if w is None else self.size[1] * w
-        if self.data_format == "channels_first":
-            return (input_shape[0], input_shape[1], h, w)
-        return (input_shape[0], h, w, input_shape[3])
 
     def get_config(self):
-        return {**super().get_config(), "size": self.size, "data_format": self.data_format,
-                "interpolation": self.interpolation}
+        return {**super().get_config(), "interpolation": self.interpolation}
+
+
+class UpSampling3D(_UpSampling):
+    """Each voxel repeated size[0], size[1], size[2] times along dim1, dim2, dim3 of (batch,
+    dim1, dim2, dim3, channels); d/dx = the sum of its copies' gradients."""
+
+    _rank = 3
+
+    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
+        super().__init__(size, data_format, **kwargs)

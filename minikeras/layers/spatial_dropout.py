@@ -1,4 +1,4 @@
-"""Dropout variants: ``SpatialDropout1D`` / ``SpatialDropout2D`` drop whole feature maps,
+"""Dropout variants: ``SpatialDropout1D`` / ``2D`` / ``3D`` drop whole feature maps,
 ``AlphaDropout`` keeps SELU's self-normalization. Each is the identity unless called with
 ``training=True``; the random draws are NumPy's, so they differ from TensorFlow's.
 Follows ``keras/src/layers/regularization/spatial_dropout.py`` and ``alpha_dropout.py``.
@@ -41,20 +41,34 @@ class SpatialDropout1D(_SpatialDropout):
         self.noise_shape = (None, 1, None)  # Dropout.call fills the None axes from the input
 
 
-class SpatialDropout2D(_SpatialDropout):
-    """Images: each channel of each sample is kept or dropped as a whole (noise shape (batch,
-    1, 1, channels), or (batch, channels, 1, 1) for channels_first)."""
-
-    _ndim = 4
+class _ChannelsSpatialDropout(_SpatialDropout):
+    """Images and volumes: each channel of each sample is kept or dropped as a whole; the
+    noise shape is 1 on every spatial axis, e.g. (batch, 1, 1, channels), or (batch, channels,
+    1, 1) for channels_first."""
 
     def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None):
         super().__init__(rate, seed=seed, name=name, dtype=dtype)
         self.data_format = standardize_data_format(data_format)
-        self.noise_shape = ((None, None, 1, 1) if self.data_format == "channels_first"
-                            else (None, 1, 1, None))
+        spatial = (1,) * (self._ndim - 2)
+        self.noise_shape = ((None, None, *spatial) if self.data_format == "channels_first"
+                            else (None, *spatial, None))
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
+
+
+class SpatialDropout2D(_ChannelsSpatialDropout):
+    """(batch, height, width, channels): one keep/drop draw per sample and channel (noise
+    shape (batch, 1, 1, channels), or (batch, channels, 1, 1) for channels_first)."""
+
+    _ndim = 4
+
+
+class SpatialDropout3D(_ChannelsSpatialDropout):
+    """(batch, dim1, dim2, dim3, channels): one keep/drop draw per sample and channel (noise
+    shape (batch, 1, 1, 1, channels), or (batch, channels, 1, 1, 1) for channels_first)."""
+
+    _ndim = 5
 
 
 # SELU's constants (Klambauer et al., 2017), as Keras writes them

@@ -4,6 +4,8 @@ Named as in ``keras.ops``. Every op accepts Tensors, Variables, NumPy arrays and
 returns a ``Tensor``, and is recorded by any open ``GradientTape``.
 """
 
+from minikeras.ops.adaptive_pooling import adaptive_average_pool, adaptive_max_pool
+from minikeras.ops.attention import dot_product_attention
 from minikeras.ops.convolution import conv_transpose, depthwise_conv, separable_conv
 from minikeras.ops.core import (
     associative_scan,
@@ -324,6 +326,7 @@ from minikeras.ops.numpy import (
     zeros,
     zeros_like,
 )
+from minikeras.ops.space_depth import depth_to_space, space_to_depth
 from minikeras.quiet import quiet_functions as _quiet_functions
 
 __all__ = [name for name in dir() if not name.startswith("_")]

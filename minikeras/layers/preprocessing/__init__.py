@@ -3,10 +3,11 @@
 
 from minikeras.layers.preprocessing.category_encoding import CategoryEncoding
 from minikeras.layers.preprocessing.discretization import Discretization
+from minikeras.layers.preprocessing.hashed_crossing import HashedCrossing
 from minikeras.layers.preprocessing.hashing import Hashing
 from minikeras.layers.preprocessing.integer_lookup import IntegerLookup
 from minikeras.layers.preprocessing.string_lookup import StringLookup
 from minikeras.layers.preprocessing.text_vectorization import TextVectorization
 
-__all__ = ["CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup",
-           "TextVectorization"]
+__all__ = ["CategoryEncoding", "Discretization", "HashedCrossing", "Hashing", "IntegerLookup",
+           "StringLookup", "TextVectorization"]

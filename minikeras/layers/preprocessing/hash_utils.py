@@ -6,7 +6,12 @@
   ``tf.strings.to_hash_bucket_strong`` uses (``Hashing(salt=...)``).
 
 Both follow the reference C++ line by line; they are slow (microseconds per string) but exact.
+
+- ``cross_hash(features, num_bins)``: ``tf.sparse.cross_hashed`` (``HashedCrossing``), which
+  combines the features' hashes with TensorFlow's ``FingerprintCat64``.
 """
+
+import numpy as np
 
 _MASK = (1 << 64) - 1
 _K0 = 0xC3A5C85C97CB3127
@@ -199,3 +204,51 @@ def hash_bucket(value, num_buckets, salt=None):
     of one string or bytes value."""
     digest = fingerprint64(value) if salt is None else siphash(salt, value)
     return digest % num_buckets
+
+
+# --- feature crosses (tf.sparse.cross_hashed) ----------------------------------------------------
+CROSS_HASH_KEY = 0xDECAFCAFFE  # TensorFlow's _DEFAULT_HASH_KEY for tf.sparse.cross_hashed
+_CAT_MUL = np.uint64(0xC6A4A7935BD1E995)
+_47 = np.uint64(47)
+
+
+def fingerprint_cat64(fp1, fp2):
+    """TensorFlow's ``FingerprintCat64`` (``core/platform/fingerprint.h``), which combines two
+    64-bit fingerprints, elementwise over uint64 arrays (their products wrap mod 2**64)::
+
+        r = fp1 ^ kMul;   r ^= ShiftMix(fp2 * kMul) * kMul;   r *= kMul
+        r = ShiftMix(ShiftMix(r) * kMul)            ShiftMix(v) = v ^ (v >> 47)
+    """
+    fp1 = np.asarray(fp1, dtype=np.uint64)
+    fp2 = np.asarray(fp2, dtype=np.uint64)
+    result = fp1 ^ _CAT_MUL
+    mixed = fp2 * _CAT_MUL
+    result ^= (mixed ^ (mixed >> _47)) * _CAT_MUL
+    result = result * _CAT_MUL
+    result = (result ^ (result >> _47)) * _CAT_MUL
+    return result ^ (result >> _47)
+
+
+def feature_hashes(values):
+    """The 64-bit hash ``tf.sparse.cross_hashed`` gives each feature value (a uint64 array of
+    ``values``' shape): an integer is its own int64 bits; a string (or bytes) its
+    ``Fingerprint64``."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64).view(np.uint64)
+    cache = {}  # each distinct string hashed once (str and bytes alike: UTF-8 bytes)
+    prints = [cache[v] if v in cache else cache.setdefault(v, fingerprint64(v))
+              for v in values.ravel().tolist()]
+    return np.array(prints, dtype=np.uint64).reshape(values.shape)
+
+
+def cross_hash(features, num_bins, hash_key=CROSS_HASH_KEY):
+    """``tf.sparse.cross_hashed`` of features of one value per row (arrays of one shape): for
+    each position, ``h = hash_key``, then ``h = FingerprintCat64(h, hash(feature_i))`` over the
+    features in order, and ``bin = h % num_bins`` (``% (2**63 - 1)`` when num_bins is 0)."""
+    shape = np.shape(features[0])
+    hashed = np.full(int(np.prod(shape, dtype=np.int64)), hash_key, dtype=np.uint64)
+    for feature in features:  # 1-D arrays: NumPy warns about wrapping only for scalars
+        hashed = fingerprint_cat64(hashed, feature_hashes(np.ravel(feature)))
+    modulus = np.uint64(num_bins if num_bins > 0 else (1 << 63) - 1)
+    return (hashed % modulus).astype(np.int64).reshape(shape)

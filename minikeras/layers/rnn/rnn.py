@@ -13,11 +13,12 @@ so backpropagation through time is nothing but the chain rule walking the unroll
 
 import numpy as np
 
-from minikeras import activations, constraints, initializers, ops, regularizers
+from minikeras import activations, constraints, initializers, ops, regularizers, tree
 from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.keras_tensor import KerasTensor
 from minikeras.layers.layer import Layer, _shape_of
 from minikeras.layers.node import Node
+from minikeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
 from minikeras.utils.random import make_rng
 from minikeras.variables import Variable
 
@@ -54,16 +55,16 @@ class RNN(Layer):
     ``get_weights()`` and the ``.weights.h5`` / ``.keras`` files leave them out; the tape never
     sees them (each call reads a copy), so no gradient flows from one batch into the previous one.
 
-    Not supported in minikeras: a list of cells (StackedRNNCells).
+    A list of cells, ``RNN([cell_0, cell_1])``, is wrapped in a ``StackedRNNCells`` (as in
+    Keras): one time loop runs the cells stacked, and the states are nested, one entry per cell
+    (``return_state=True`` gives ``(output, states of cell 0, states of cell 1)``).
     ``unroll`` is accepted and recorded in the config; the loop is always a Python loop.
     """
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         if isinstance(cell, list | tuple):
-            raise NotImplementedError(
-                "RNN with a list of cells (StackedRNNCells) is not implemented in minikeras; "
-                "stack several RNN layers with return_sequences=True instead.")
+            cell = StackedRNNCells(cell)
         if "call" not in dir(cell):
             raise ValueError(f"Argument `cell` should have a `call` method. Received: cell={cell}")
         state_size = getattr(cell, "state_size", None)
@@ -100,19 +101,22 @@ class RNN(Layer):
                 raise ValueError("When using `stateful=True` in a RNN, the batch size must be "
                                  "static. Found dynamic batch size: "
                                  f"sequence.shape={tuple(sequences_shape)}")
-            self.states = [Variable(ops.convert_to_numpy(zeros), dtype=self.dtype,
-                                    trainable=False, name="rnn_state")
-                           for zeros in self.get_initial_state(sequences_shape[0])]
-            for variable in self.states:  # not weights: Keras neither lists nor saves them
-                variable.path = f"{self.path}/rnn_state"
+            self.states = tree.map_structure(  # nested as the cell's states (stacked cells)
+                lambda zeros: Variable(ops.convert_to_numpy(zeros), dtype=self.dtype,
+                                       trainable=False, name="rnn_state"),
+                self.get_initial_state(sequences_shape[0]))
+            for variable in tree.flatten(self.states):  # not weights: Keras neither lists nor
+                variable.path = f"{self.path}/rnn_state"  # saves them
         self.built = True
 
     def get_initial_state(self, batch_size):
+        if isinstance(self.cell, StackedRNNCells):  # nested: one entry per cell
+            return list(self.cell.get_initial_state(batch_size=batch_size))
         return [ops.zeros((batch_size, size), dtype=self.dtype) for size in self.state_size]
 
     def reset_state(self):
         """Zero the states of a stateful layer (nothing to do for one that is not)."""
-        for variable in self.states or []:
+        for variable in tree.flatten(self.states or []):
             variable.assign(np.zeros_like(variable.value))
 
     def reset_states(self):
@@ -126,7 +130,8 @@ class RNN(Layer):
         if self.stateful:
             self._check_stateful_batch_size(batch_size)
             if initial_state is None:  # copies: the assign below writes the Variables in place
-                initial_state = [variable.numpy() for variable in self.states]
+                initial_state = tree.map_structure(lambda variable: variable.numpy(),
+                                                   self.states)
         states = self._initial_states(initial_state, batch_size)
         steps = ops.unstack(sequences, axis=1)  # x[:, t, :] for each t; gradients flow back
         keep = None
@@ -138,25 +143,30 @@ class RNN(Layer):
             keep = None if keep is None else keep[::-1]
         takes_training = getattr(self.cell, "_call_takes_training", False)
         cell_kwargs = {"training": training} if takes_training else {}
-        if isinstance(self.cell, DropoutRNNCell):
-            self.cell.reset_dropout_masks()  # one new mask per call, shared by every step
+        for cell in _dropout_cells(self.cell):
+            cell.reset_dropout_masks()  # one new mask per call, shared by every step
         outputs = []
         for t, x_t in enumerate(steps):
             output, new_states = self.cell(x_t, states, **cell_kwargs)
             new_states = list(new_states) if isinstance(new_states, list | tuple) else [
                 new_states]
+            flat_new = tree.flatten(new_states)
+            if len(flat_new) == len(tree.flatten(states)):  # the states keep their structure
+                new_states = tree.pack_sequence_as(states, flat_new)  # (a stack of one cell)
             if keep is not None:  # a masked step keeps the previous output and states
                 previous = (outputs[-1] if outputs and not self.zero_output_for_mask
                             else ops.zeros_like(output))
                 output = ops.where(keep[t], output, previous)
-                new_states = [ops.where(keep[t], new, old)
-                              for new, old in zip(new_states, states, strict=True)]
+                new_states = tree.map_structure(
+                    lambda new, old, keep_t=keep[t]: ops.where(keep_t, new, old),
+                    new_states, states)
             states = new_states
             outputs.append(output)
-        if isinstance(self.cell, DropoutRNNCell):
-            self.cell.reset_dropout_masks()
+        for cell in _dropout_cells(self.cell):
+            cell.reset_dropout_masks()
         if self.stateful:  # the final states start the next call
-            for variable, state in zip(self.states, states, strict=True):
+            for variable, state in zip(tree.flatten(self.states), tree.flatten(states),
+                                       strict=True):
                 variable.assign(ops.convert_to_numpy(state))
         output = ops.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
         if self.return_state:
@@ -173,7 +183,7 @@ class RNN(Layer):
         return output_mask
 
     def _check_stateful_batch_size(self, batch_size):
-        expected = self.states[0].shape[0]
+        expected = tree.flatten(self.states)[0].shape[0]
         if batch_size != expected:
             raise ValueError(
                 "If an RNN is stateful, the batch size of the input sequences must be the same "
@@ -185,19 +195,24 @@ class RNN(Layer):
             return self.get_initial_state(batch_size)
         states = list(initial_state) if isinstance(initial_state, list | tuple) else [
             initial_state]
+        expected = state_shapes(self.state_size, batch_size)
         if len(states) != len(self.state_size):
             raise ValueError(
                 f"Layer '{self.name}' ({type(self).__name__}) expects {len(self.state_size)} "
-                f"initial state(s) of shapes {[(batch_size, s) for s in self.state_size]}, but "
-                f"received {len(states)}.")
-        states = [s if hasattr(s, "_value") else ops.convert_to_tensor(s, dtype=self.dtype)
-                  for s in states]
-        for state, size in zip(states, self.state_size, strict=True):
-            if tuple(state.shape) != (batch_size, size):
+                f"initial state(s) of shapes {expected}, but received {len(states)}.")
+        states = tree.map_structure(  # nested for stacked cells: one entry per cell
+            lambda s: s if hasattr(s, "_value") else ops.convert_to_tensor(s, dtype=self.dtype),
+            states)
+        for state, shapes in zip(states, expected, strict=True):
+            leaves = tree.flatten(state)
+            shapes = shapes if isinstance(shapes, list) else [shapes]
+            received = [tuple(leaf.shape) for leaf in leaves]
+            if received != shapes:
+                wrong = next((r for r, s in zip(received, shapes, strict=False) if r != s),
+                             received)
                 raise ValueError(
                     f"Layer '{self.name}' ({type(self).__name__}) expects initial states of "
-                    f"shapes {[(batch_size, s) for s in self.state_size]}, but received one of "
-                    f"shape {tuple(state.shape)}.")
+                    f"shapes {expected}, but received one of shape {wrong}.")
         return states
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
@@ -206,7 +221,7 @@ class RNN(Layer):
         output_shape = ((batch_size, length, output_size) if self.return_sequences
                         else (batch_size, output_size))
         if self.return_state:
-            return (output_shape, *[(batch_size, size) for size in self.state_size])
+            return (output_shape, *state_shapes(self.state_size, batch_size))
         return output_shape
 
     def _symbolic_call(self, inputs, args, training, kwargs):
@@ -246,9 +261,25 @@ def multi_output_symbolic_call(layer, inputs, args, training, kwargs):
     kwargs = {"mask": None, **kwargs}
     if training is not None:
         kwargs["training"] = training
-    outputs = tuple(KerasTensor(s, dtype=layer.dtype) for s in layer.compute_output_shape(shape))
+    outputs = tuple(  # a list of shapes: the states of one of stacked cells, a list of tensors
+        [KerasTensor(x, dtype=layer.dtype) for x in s] if isinstance(s, list)
+        else KerasTensor(s, dtype=layer.dtype) for s in layer.compute_output_shape(shape))
     Node(layer, (inputs, *args), kwargs, list(outputs))
     return outputs
+
+
+def state_shapes(state_size, batch_size):
+    """``(batch, size)`` per state; a list of them for a cell with several states inside
+    stacked cells (``[[8, 8], 4] -> [[(b, 8), (b, 8)], (b, 4)]``), as Keras's shapes."""
+    return [(batch_size, size) if isinstance(size, int) else [(batch_size, s) for s in size]
+            for size in state_size]
+
+
+def _dropout_cells(cell):
+    """The cells whose dropout masks an RNN call resets: the cell, or each stacked cell."""
+    if isinstance(cell, StackedRNNCells):
+        return [inner for stacked in cell.cells for inner in _dropout_cells(stacked)]
+    return [cell] if isinstance(cell, DropoutRNNCell) else []
 
 
 class DropoutRNNCell:
