@@ -52,13 +52,17 @@ def config_without_name(layer):
 
 
 # --- Resizing ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("interpolation", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest", "bicubic", "area",
+                                           "lanczos3", "lanczos5"])
 @pytest.mark.parametrize("data_format", FORMATS)
 @pytest.mark.parametrize("size", [(3, 5), (14, 18), (7, 9), (5, 13), (1, 1), (20, 4), (10, 3)])
 def test_resizing_equals_keras(rng, interpolation, data_format, size):
     x = images(rng, data_format=data_format)
+    # lanczos's negative lobes make an output near 0 the difference of pixels near 255: its
+    # float32 rounding is then that of 255 (6e-6), so the absolute tolerance is 255 · 1e-6
+    atol = ATOL * 255 if interpolation.startswith("lanczos") else ATOL
     k, m = assert_same_call("Resizing", size, dict(interpolation=interpolation,
-                                                   data_format=data_format), x)
+                                                   data_format=data_format), x, atol=atol)
     assert m.compute_output_shape(x.shape) == k.compute_output_shape(x.shape)
     assert config_without_name(m) == config_without_name(k)
 
@@ -71,6 +75,15 @@ def test_resizing_to_aspect_ratio_equals_keras(rng, mode, data_format, size):
     kwargs = {mode: True, "data_format": data_format, "fill_value": 7.5}
     assert_same_call("Resizing", size, kwargs, x)
     assert_same_call("Resizing", size, {**kwargs, "interpolation": "nearest"}, x[0])
+
+
+@pytest.mark.parametrize("interpolation", ["bilinear", "bicubic", "lanczos3", "area"])
+@pytest.mark.parametrize("size", [(3, 5), (14, 18), (2, 2)])
+def test_resizing_with_antialias_equals_keras(rng, interpolation, size):
+    x = images(rng)
+    k, m = assert_same_call("Resizing", size, dict(interpolation=interpolation, antialias=True),
+                            x, atol=ATOL * 255)  # the antialiasing kernels cancel like lanczos
+    assert config_without_name(m) == config_without_name(k)
 
 
 def test_resizing_single_image_and_uint8_equal_keras(rng):

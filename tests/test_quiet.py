@@ -26,6 +26,32 @@ def test_no_op_warns_on_extreme_inputs(name):
                  (EXTREMES, 0.0))
 
 
+def _sub_namespace_ops():
+    return [(namespace, name) for namespace in ("nn", "numpy", "image")
+            for name in dir(getattr(ops, namespace)) if not name.startswith("_")]
+
+
+@pytest.mark.parametrize("namespace, name", _sub_namespace_ops())
+def test_sub_namespace_ops_are_quiet(namespace, name):
+    """``ops.nn.log_softmax``, ``ops.numpy.log``, ``ops.image.resize``... run quietly too."""
+    fn = getattr(getattr(ops, namespace), name)
+    if name in ("size", "ndim"):  # questions that compute nothing: as plain as ops.size
+        assert fn is getattr(ops, name)
+    else:
+        assert getattr(fn, "is_quiet", False)
+    image = np.resize(EXTREMES, (1, 3, 3, 3))
+    _never_warns(fn, (EXTREMES,), (EXTREMES, EXTREMES[::-1].copy()), (EXTREMES, 0.0),
+                 (image, (2, 2)), (image, 2))
+
+
+def test_sub_namespaces_give_ieee_values_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert float(ops.numpy.log(np.float32(0))) == -np.inf
+        assert float(ops.nn.log_softmax(np.float32([0.0, -np.inf]))[1]) == -np.inf
+        assert np.isnan(float(ops.numpy.sqrt(np.float32(-1))))
+
+
 def _never_warns(fn, *argument_lists):
     for args in argument_lists:
         with warnings.catch_warnings():

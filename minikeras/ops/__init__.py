@@ -4,6 +4,10 @@ Named as in ``keras.ops``. Every op accepts Tensors, Variables, NumPy arrays and
 returns a ``Tensor``, and is recorded by any open ``GradientTape``.
 """
 
+import sys as _sys
+import types as _types
+
+from minikeras.ops import image, nn, numpy
 from minikeras.ops.adaptive_pooling import adaptive_average_pool, adaptive_max_pool
 from minikeras.ops.attention import dot_product_attention
 from minikeras.ops.convolution import conv_transpose, depthwise_conv, separable_conv
@@ -73,6 +77,7 @@ from minikeras.ops.nn import (
     conv,
     elu,
     exponential,
+    fold,
     gelu,
     glu,
     hard_shrink,
@@ -90,6 +95,7 @@ from minikeras.ops.nn import (
     multi_hot,
     normalize,
     one_hot,
+    polar,
     psnr,
     relu,
     relu6,
@@ -110,6 +116,7 @@ from minikeras.ops.nn import (
     tanh,
     tanh_shrink,
     threshold,
+    unfold,
 )
 from minikeras.ops.numpy import (
     abs,
@@ -137,6 +144,7 @@ from minikeras.ops.numpy import (
     array,
     array_split,
     average,
+    bartlett,
     bincount,
     bitwise_and,
     bitwise_invert,
@@ -145,6 +153,7 @@ from minikeras.ops.numpy import (
     bitwise_or,
     bitwise_right_shift,
     bitwise_xor,
+    blackman,
     broadcast_to,
     cbrt,
     ceil,
@@ -197,6 +206,8 @@ from minikeras.ops.numpy import (
     getitem,
     greater,
     greater_equal,
+    hamming,
+    hanning,
     heaviside,
     histogram,
     hsplit,
@@ -214,6 +225,7 @@ from minikeras.ops.numpy import (
     isneginf,
     isposinf,
     isreal,
+    kaiser,
     kron,
     lcm,
     ldexp,
@@ -320,6 +332,8 @@ from minikeras.ops.numpy import (
     vander,
     var,
     vdot,
+    vectorize,
+    view,
     vsplit,
     vstack,
     where,
@@ -328,6 +342,7 @@ from minikeras.ops.numpy import (
 )
 from minikeras.ops.space_depth import depth_to_space, space_to_depth
 from minikeras.quiet import quiet_functions as _quiet_functions
+from minikeras.quiet import quietly as _quietly
 
 __all__ = [name for name in dir() if not name.startswith("_")]
 
@@ -336,3 +351,46 @@ __all__ = [name for name in dir() if not name.startswith("_")]
 # RuntimeWarning, as in Keras. The questions about a tensor compute nothing and stay as they are.
 _quiet_functions(globals(), set(__all__) - {"is_tensor", "shape", "dtype", "value_of", "size",
                                             "ndim"})
+
+
+# --- Keras's sub-namespaces: ``ops.nn``, ``ops.numpy``, ``ops.image`` -------------------------
+# Keras keeps two objects per namespace: the implementation (keras/src/ops/nn.py) and the public
+# namespace (``keras.ops.nn``, a module holding only the exported names). minikeras does the
+# same: minikeras/ops/nn.py, numpy.py and image.py implement, and below each is replaced, as
+# ``minikeras.ops.<name>`` and in ``sys.modules``, by a namespace module that holds Keras's
+# names, bound to the quiet ops (the very objects ``minikeras.ops.relu`` and friends are).
+#
+# Why not wrap the names inside the implementation modules? Because minikeras calls its own
+# ops unwrapped in the training hot path: nn.py calls ``np_ops.multiply(...)`` through the
+# module object it bound at import time, and numpy.py calls ``exp(...)`` through its globals.
+# Those references keep pointing at the raw functions, since the implementation modules are
+# left untouched. Code imported later (layers, losses, user code) finds the namespace, which
+# costs it nothing more than ``ops.relu`` already does. Anything else a namespace is asked for
+# (the implementations' helpers, such as ``nn._pair``) comes from the implementation module.
+_NAMESPACES = {  # Keras's names: the module's own public functions, less these, plus these
+    nn: ({"conv_input_gradient", "exponential", "mish", "tanh"},  # Keras files these elsewhere
+         {"adaptive_average_pool", "adaptive_max_pool", "conv_transpose", "ctc_decode",
+          "ctc_loss", "depth_to_space", "depthwise_conv", "dot_product_attention",
+          "separable_conv", "space_to_depth"}),  # minikeras writes these in other modules
+    numpy: ({"getitem", "logsumexp", "unstack"}, {"get_item", "slogdet", "tanh"}),
+    image: ({"affine_transform_nhwc", "backend_resize", "resize_nhwc"}, set()),  # for layers
+}
+
+
+def _keras_namespace(module, left_out, added):
+    own = {name for name, value in vars(module).items() if not name.startswith("_")
+           and isinstance(value, _types.FunctionType) and value.__module__ == module.__name__}
+    top_level = {getattr(fn, "__wrapped__", fn): fn for fn in globals().values()
+                 if isinstance(fn, _types.FunctionType)}  # implementation -> ops.<name>
+    namespace = _types.ModuleType(module.__name__, module.__doc__)
+    for name in sorted(own - left_out):  # ops.<name> where ops has it, else a new quiet one
+        fn = getattr(module, name)
+        setattr(namespace, name, top_level.get(fn) or _quietly(fn))
+    for name in added:
+        setattr(namespace, name, globals()[name])
+    namespace.__getattr__ = lambda name: getattr(module, name)
+    _sys.modules[module.__name__] = namespace
+    return namespace
+
+
+nn, numpy, image = (_keras_namespace(module, *names) for module, names in _NAMESPACES.items())

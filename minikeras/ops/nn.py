@@ -819,3 +819,87 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
         return _scatter_windows(pieces, padded.shape, pads, strides, (1, 1))
 
     return record(out, (inputs,), d_inputs)
+
+
+# --- unfold (im2col), fold (col2im), polar -------------------------------------------------
+
+
+def _fold_arguments(kernel_size, dilation, padding, stride):
+    return (_pair(kernel_size, "kernel_size"), _pair(dilation, "dilation"),
+            _pair(padding, "padding"), _pair(stride, "stride"))
+
+
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    """Every sliding block of a (N, C, H, W) image as a column (im2col), as ``keras.ops.unfold``:
+        out[n, (c·kh + i)·kw + j, y·ow + x] = padded[n, c, y·sh + i·dh, x·sw + j·dw]
+    of shape (N, C·kh·kw, oh·ow), the image zero-padded by ``padding`` on each side;
+        d/d x = ``fold`` of the output gradient (each block's gradient added back where it
+                was read, the padding cropped off).
+    """
+    shape = np.shape(value_of(x))
+    if len(shape) != 4:
+        raise ValueError(f"Input must be a 4D tensor. Received: input.shape={shape}")
+    k, d, p, s = _fold_arguments(kernel_size, dilation, padding, stride)
+    a = np.asarray(value_of(x)).transpose(0, 2, 3, 1)  # the windows helpers work on NHWC
+    pads = ((p[0], p[0]), (p[1], p[1]))
+    padded = np.pad(a, ((0, 0), *pads, (0, 0)))
+    windows = _windows(padded, k, s, d)  # (N, oh, ow, kh, kw, C)
+    n, oh, ow, kh, kw, c = windows.shape
+    out = windows.transpose(0, 5, 3, 4, 1, 2).reshape(n, c * kh * kw, oh * ow)
+
+    def d_x(g):
+        pieces = g.reshape(n, c, kh, kw, oh, ow).transpose(0, 4, 5, 2, 3, 1)
+        return _scatter_windows(pieces, padded.shape, pads, s, d).transpose(0, 3, 1, 2)
+
+    return record(out, (x,), d_x)
+
+
+def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """The columns of ``unfold`` added back into a (N, C, oH, oW) image (col2im), as
+    ``keras.ops.fold``: each value of block column l goes onto the pixel ``unfold`` read it from,
+    overlapping blocks sum, and the padding is cropped off (so ``fold(unfold(x))`` is ``x``
+    times how many blocks cover each pixel);
+        d/d x = ``unfold`` of the output gradient (fold is unfold's adjoint).
+    """
+    shape = np.shape(value_of(x))
+    if len(shape) != 3:
+        raise ValueError(f"Input must be a 3D tensor. Received: input.shape={shape}")
+    (kh, kw), d, p, s = _fold_arguments(kernel_size, dilation, padding, stride)
+    out_h, out_w = _pair(output_size, "output_size")
+    n, ckk, blocks = shape
+    if ckk % (kh * kw) != 0:
+        raise ValueError(f"The second dimension of the input ({ckk}) must be divisible by "
+                         f"kernel_size product ({kh * kw}).")
+    c = ckk // (kh * kw)
+    oh = (out_h + 2 * p[0] - d[0] * (kh - 1) - 1) // s[0] + 1
+    ow = (out_w + 2 * p[1] - d[1] * (kw - 1) - 1) // s[1] + 1
+    if oh * ow != blocks:
+        raise ValueError(f"`fold` expects {oh} x {ow} = {oh * ow} blocks for output_size="
+                         f"{(out_h, out_w)}, kernel_size={(kh, kw)}, dilation={d}, padding={p}, "
+                         f"stride={s}. Received: input.shape={shape}")
+    a = np.asarray(value_of(x))
+    pads = ((p[0], p[0]), (p[1], p[1]))
+    padded_shape = (n, out_h + 2 * p[0], out_w + 2 * p[1], c)
+    pieces = a.reshape(n, c, kh, kw, oh, ow).transpose(0, 4, 5, 2, 3, 1)
+    out = _scatter_windows(pieces, padded_shape, pads, s, d).transpose(0, 3, 1, 2)
+
+    def d_x(g):
+        padded = np.pad(g.transpose(0, 2, 3, 1), ((0, 0), *pads, (0, 0)))
+        windows = _windows(padded, (kh, kw), s, d)
+        return windows.transpose(0, 5, 3, 4, 1, 2).reshape(shape)
+
+    return record(out, (x,), d_x)
+
+
+def polar(abs_, angle):
+    """The complex number with magnitude ``abs_`` and angle ``angle`` (as ``torch.polar``):
+        out = abs_·cos(angle) + i·abs_·sin(angle)          (complex64 for float32 inputs)
+        d/d abs_ = Re(g)·cos(angle) + Im(g)·sin(angle)
+        d/d angle = abs_·(Im(g)·cos(angle) - Re(g)·sin(angle))
+    with ``g`` the complex output gradient in TensorFlow's convention (∂L/∂Re + i·∂L/∂Im)."""
+    r = np_ops._floats(abs_)
+    theta = np_ops._floats(angle)
+    cos, sin = np.cos(theta), np.sin(theta)
+    out = (r * cos + 1j * (r * sin)).astype(np.result_type(r.dtype, theta.dtype, np.complex64))
+    return record(out, (abs_, angle), lambda g: np.real(g) * cos + np.imag(g) * sin,
+                  lambda g: r * (np.imag(g) * cos - np.real(g) * sin))

@@ -8,6 +8,7 @@ d loss / d input by the chain rule. The tape sums broadcast axes back out afterw
 
 import builtins
 import functools
+import re
 
 import numpy as np
 
@@ -2077,3 +2078,118 @@ def nancumsum(x, axis=None, dtype=None):
 def nancumprod(x, axis=None, dtype=None):
     """cumprod of ``nan_to_num(x, nan=1.0)`` (NaN counts 1)."""
     return cumprod(nan_to_num(x, nan=1.0), axis=axis, dtype=dtype)
+
+
+# --- window functions (signal processing; not differentiated: their input is a length) -------
+
+
+def _window_length(x):
+    return int(np.asarray(value_of(x)).reshape(()))
+
+
+def _window(values, dtype):
+    return Tensor(np.asarray(values).astype(dtype))
+
+
+def bartlett(x):
+    """The triangular window of length M: w[n] = 1 - |2n / (M - 1) - 1| (in floatx)."""
+    return _window(np.bartlett(_window_length(x)), backend.floatx())
+
+
+def blackman(x):
+    """w[n] = 0.42 - 0.5 cos(2πn / (M - 1)) + 0.08 cos(4πn / (M - 1)) (in floatx)."""
+    return _window(np.blackman(_window_length(x)), backend.floatx())
+
+
+def hamming(x):
+    """w[n] = 0.54 - 0.46 cos(2πn / (M - 1)) (float32, as ``tf.signal.hamming_window``)."""
+    return _window(np.hamming(_window_length(x)), "float32")
+
+
+def hanning(x):
+    """The Hann window, w[n] = 0.5 - 0.5 cos(2πn / (M - 1)) (float32)."""
+    return _window(np.hanning(_window_length(x)), "float32")
+
+
+def kaiser(x, beta):
+    """w[n] = I0(β·sqrt(1 - (2n / (M - 1) - 1)²)) / I0(β), I0 the modified Bessel function of
+    order 0 (float32)."""
+    return _window(np.kaiser(_window_length(x), float(value_of(beta))), "float32")
+
+
+# --- view and vectorize ------------------------------------------------------------------------
+
+
+def view(x, dtype=None):
+    """The same bytes read as ``dtype`` (a bit cast, as ``tf.bitcast``): a wider dtype merges
+    the last axis' neighbouring elements, a narrower one splits each element along it."""
+    a = np.array(value_of(x), order="C", copy=None)
+    new = np.dtype(a.dtype if dtype is None else backend.standardize_dtype(dtype))
+    last = a.shape[-1] if a.ndim else -1
+    if (last == -1 and a.itemsize != new.itemsize) or (last * a.itemsize % new.itemsize):
+        raise ValueError(f"Cannot view array of shape {a.shape} and dtype {a.dtype} as dtype "
+                         f"{new} because the total number of bytes is not divisible by the "
+                         f"new itemsize.")
+    return Tensor(a.view(new))
+
+
+def _core_dims(signature):
+    """'(m,n),(n)->(m)' as ([('m', 'n'), ('n',)], [('m',)])."""
+    def parse(side):
+        return [tuple(d for d in group.split(",") if d)
+                for group in re.findall(r"\(([\w,]*)\)", side)]
+
+    inputs, arrow, outputs = signature.replace(" ", "").partition("->")
+    if not arrow:
+        raise ValueError(f"Not a valid gufunc signature: {signature}")
+    return parse(inputs), parse(outputs)
+
+
+def vectorize(pyfunc, *, excluded=None, signature=None):
+    """``pyfunc`` applied to every element (or, with a gufunc ``signature`` such as
+    ``"(m,n),(n)->(m)"``, every core block) of its broadcast arguments, the results stacked,
+    as ``numpy.vectorize``. ``pyfunc`` receives Tensors and the pieces are cut and stacked with
+    recorded ops, so gradients flow through. Positional arguments whose index is in
+    ``excluded`` are passed through unchanged (Keras 3.15 drops ``excluded``: a bug)."""
+    excluded = set(excluded or ())
+
+    @functools.wraps(pyfunc)
+    def vectorized(*args, **kwargs):
+        moving = [i for i in range(len(args)) if i not in excluded]
+        if signature is None:
+            in_dims, out_dims = [()] * len(moving), None
+        else:
+            in_dims, out_dims = _core_dims(signature)
+        if len(in_dims) != len(moving):
+            raise TypeError(f"wrong number of positional arguments: expected {len(in_dims)}, "
+                            f"got {len(moving)}")
+        args = [array(a) if i in moving else a for i, a in enumerate(args)]
+        values = [np.asarray(value_of(args[i])) for i in moving]
+        loops = [v.shape[:v.ndim - len(dims)] for v, dims in zip(values, in_dims, strict=True)]
+        batch = np.broadcast_shapes(*loops)
+        results = []
+        for index in np.ndindex(*batch):
+            call = list(args)
+            for i, loop in zip(moving, loops, strict=True):
+                here = tuple(k if size > 1 else 0
+                             for k, size in zip(index[len(index) - len(loop):], loop,
+                                                strict=True))
+                call[i] = getitem(args[i], here)
+            results.append(pyfunc(*call, **kwargs))
+        if not results:
+            raise ValueError(f"`vectorize` needs at least one element; the arguments broadcast "
+                             f"to the empty shape {batch}.")
+        if isinstance(results[0], tuple | list):
+            return tuple(_stacked([r[k] for r in results], batch)
+                         for k in builtins.range(len(results[0])))
+        if out_dims is not None and len(out_dims) > 1:
+            raise TypeError(f"output must be a tuple when multiple outputs are expected, got: "
+                            f"{results[0]}")
+        return _stacked(results, batch)
+
+    return vectorized
+
+
+def _stacked(pieces, batch):
+    out = stack(pieces)
+    return reshape(out, (*batch, *np.shape(value_of(out))[1:]))

@@ -15,16 +15,16 @@ class Resizing(BaseImagePreprocessingLayer):
     mixing its two neighbours (``floor`` and ``ceil``, clamped to the edge) with weight
     ``src - floor(src)``; nearest reads ``floor((i + 0.5) * in / out)``; bicubic mixes the
     four neighbours with Keys' cubic kernel (a = -0.5), taps outside the image dropped and the
-    weights renormalized (TF's ``resize_bicubic``). The same in training
+    weights renormalized (TF's ``resize_bicubic``); area averages the input area each output
+    pixel covers (TF's ``ResizeArea``); lanczos3/lanczos5 and ``antialias=True`` use TF's
+    ``ScaleAndTranslate`` kernels (see ``minikeras/ops/image.py``). The same in training
     and inference. ``crop_to_aspect_ratio=True`` first crops the largest centred window with
     the target aspect ratio; ``pad_to_aspect_ratio=True`` pads the short side with
     ``fill_value`` instead. Float outputs are the layer's dtype; integer inputs (``uint8``) come
     back rounded and saturated to their dtype, as in Keras.
 
-    Differentiable (a linear map; its transpose is written beside the forward in
-    ``transform.resize_nhwc``), as Keras's is through TensorFlow. minikeras implements
-    ``"bilinear"``, ``"nearest"`` and ``"bicubic"``; ``"area"``, ``"lanczos3"``, ``"lanczos5"``
-    and ``antialias=True`` raise NotImplementedError.
+    Differentiable (each method is a linear map; its transpose is written beside the forward in
+    ``ops.image``), as Keras's is through TensorFlow.
     """
 
     _USE_BASE_FACTOR = False
@@ -38,19 +38,12 @@ class Resizing(BaseImagePreprocessingLayer):
             raise ValueError(
                 "Resizing: Invalid value for argument `interpolation`. Expected of one "
                 f"{transform.RESIZE_INTERPOLATIONS}. Received: interpolation={interpolation}")
-        if interpolation not in transform.SUPPORTED_RESIZE_INTERPOLATIONS:
-            raise NotImplementedError(
-                f"Resizing: interpolation={interpolation!r} is not implemented in minikeras; "
-                f"use one of {transform.SUPPORTED_RESIZE_INTERPOLATIONS}.")
         if fill_mode != "constant":
             raise ValueError("Resizing: Invalid value for argument `fill_mode`. Only "
                              f"`'constant'` is supported. Received: fill_mode={fill_mode}")
         if pad_to_aspect_ratio and crop_to_aspect_ratio:
             raise ValueError("Resizing: Only one of `pad_to_aspect_ratio` & "
                              "`crop_to_aspect_ratio` can be `True`.")
-        if antialias:
-            raise NotImplementedError("Resizing: antialias=True is not implemented in "
-                                      "minikeras (Keras then uses tf.image.scale_and_translate).")
         self.interpolation = interpolation
         self.crop_to_aspect_ratio = crop_to_aspect_ratio
         self.pad_to_aspect_ratio = pad_to_aspect_ratio
@@ -70,7 +63,7 @@ class Resizing(BaseImagePreprocessingLayer):
         floats = images if dtype.kind == "f" else ops.cast(images, "float32")
         resized = transform.resize(
             floats, (self.height, self.width), interpolation=interpolation,
-            crop_to_aspect_ratio=self.crop_to_aspect_ratio,
+            antialias=self.antialias, crop_to_aspect_ratio=self.crop_to_aspect_ratio,
             pad_to_aspect_ratio=self.pad_to_aspect_ratio, fill_value=self.fill_value,
             data_format=self.data_format)
         if dtype.kind == "f":
