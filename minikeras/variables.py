@@ -49,7 +49,7 @@ class Variable(ArrayLike):
                                  f"{tuple(shape)}.")
         self._value = np.array(value, dtype=dtype)  # always our own copy
         self.trainable = trainable
-        self.name = name or "variable"
+        self.name = name or backend.unique_name("variable")
         self.path = self.name
         self.constraint = constraint
         self.regularizer = regularizer

@@ -25,9 +25,13 @@ from minikeras.layers.keras_tensor import KerasTensor, any_symbolic
 from minikeras.layers.node import Node
 from minikeras.quiet import quietly
 from minikeras.tensor import Tensor
+from minikeras.utils import tracking
 from minikeras.variables import Variable
 
 _TRAINING = [None]  # the `training` flag of the outermost call in progress
+# what a layer owns (tracking.StateList), and its other bookkeeping: never tracked
+_STORES = ("_layers", "_trainable_variables", "_non_trainable_variables", "_metrics")
+_UNTRACKED = frozenset({"_tracker", "_losses", "_inbound_nodes", "_parent", "_walk"})
 _MAYBE_SYMBOLIC = (KerasTensor, list, tuple)  # tuples: isinstance checks them fastest
 _TENSORS = (Tensor, Variable)
 
@@ -53,9 +57,7 @@ class Layer:
         if not isinstance(trainable, bool):
             raise ValueError(f"Expected `trainable` to be a boolean. Received: "
                              f"trainable={trainable} (of type {type(trainable)})")
-        self._layers = []
-        self._trainable_variables = []
-        self._non_trainable_variables = []
+        self._initialize_tracker()
         self._losses = []
         self._inbound_nodes = []  # one Node per call on KerasTensors
         self._batch_shape_arg = None if batch_shape is None else tuple(batch_shape)
@@ -76,11 +78,52 @@ class Layer:
         self._computes_mask = type(self).compute_mask is not Layer.compute_mask
         self.supports_masking = self._computes_mask  # Keras: True if compute_mask is overridden
 
+    # --- what a layer owns: tracked attributes (minikeras/utils/tracking.py) --------------------
     def __setattr__(self, name, value):
-        if isinstance(value, Layer) and name != "_parent" and value not in self.__dict__.get(
-                "_layers", [value]):
-            self._layers.append(value)
+        """A layer, variable or metric assigned to an attribute, also inside a list, tuple or
+        dict, becomes this layer's (a sublayer, a weight, a metric), as in Keras."""
+        if name in _STORES:  # a new list of sublayers (a functional model's) or variables
+            value = tracking.StateList(value)
+            value._changed()
+        elif name not in _UNTRACKED:
+            if "_tracker" not in self.__dict__:  # an attribute set before super().__init__()
+                self._initialize_tracker()
+            value = self._tracker.track(value)
         super().__setattr__(name, value)
+
+    def _initialize_tracker(self):
+        if "_tracker" in self.__dict__:
+            return
+        for store in _STORES:
+            setattr(self, store, [])
+        self._tracker = tracking.Tracker(self._track_state, self._untrack_state)
+
+    def _track_state(self, value):
+        """Record ``value`` if it is state this layer owns; whether it is."""
+        from minikeras.metrics.metric import Metric  # (the metrics package imports layers)
+
+        if isinstance(value, Layer):
+            store = self._layers if value is not self else []
+        elif isinstance(value, Variable):
+            if _holds(self._non_trainable_variables, value):
+                return True
+            store = self._trainable_variables if value.trainable else (
+                self._non_trainable_variables)
+        elif isinstance(value, Metric):
+            store = self._metrics
+        else:
+            return False
+        if not _holds(store, value):
+            store.append(value)
+        return True
+
+    def _untrack_state(self, value):
+        for store in (self._layers, self._trainable_variables, self._non_trainable_variables,
+                      self._metrics):
+            for i, item in enumerate(store):
+                if item is value:
+                    del store[i]
+                    return
 
     @property
     def trainable(self):
@@ -344,22 +387,43 @@ class Layer:
 
     @property
     def weights(self):
-        """Own trainable weights, own non-trainable weights, then those of sublayers."""
-        return list({id(w): w for w in self._all_weights()}.values())  # shared ones count once
+        """Own trainable weights, own non-trainable weights, then those of sublayers (a weight
+        shared by several layers counts once)."""
+        return self._walked()[1][:]
 
-    def _all_weights(self):
-        weights = self._trainable_variables + self._non_trainable_variables
-        for layer in self._layers:
-            weights += layer._all_weights()
-        return weights
+    def _flatten_layers(self):
+        """This layer, then the layers inside it, depth first: the order of ``weights``."""
+        return self._walked()[0]
+
+    def _walked(self):
+        """(this layer and its sublayers, depth first; their weights), walked again only when
+        some layer's sublayers or variables changed (``tracking.version``)."""
+        walk = self.__dict__.get("_walk")
+        if walk is None or walk[0] != tracking.version:
+            layers, stack = [], [self]
+            while stack:
+                layer = stack.pop()
+                layers.append(layer)
+                stack += reversed(layer._layers)
+            weights = {id(w): w for layer in layers for w in (
+                *layer._trainable_variables, *layer._non_trainable_variables)}
+            walk = self._walk = (tracking.version, layers, list(weights.values()))
+        return walk[1:]
 
     @property
     def trainable_weights(self):
-        return [w for w in self.weights if w.trainable] if self.trainable else []
+        return [w for w in self._walked()[1] if w.trainable] if self.trainable else []
 
     @property
     def non_trainable_weights(self):
-        return [w for w in self.weights if not w.trainable] if self.trainable else self.weights
+        if not self.trainable:
+            return self.weights
+        return [w for w in self._walked()[1] if not w.trainable]
+
+    @property
+    def metrics(self):
+        """The metrics assigned to this layer's attributes, then those of its sublayers."""
+        return [metric for layer in self._flatten_layers() for metric in layer._metrics]
 
     variables = weights
     trainable_variables = trainable_weights
@@ -398,15 +462,19 @@ class Layer:
     @property
     def losses(self):
         """Activity losses from the last call and weight penalties, as differentiable tensors."""
-        regularized = {id(w): w for w in self._all_weights()  # shared weights count once
-                       if w.regularizer is not None and w.trainable} if self.trainable else {}
-        return self._activity_losses() + [w.regularizer(w) for w in regularized.values()]
-
-    def _activity_losses(self):
-        return self._losses + [loss for layer in self._layers for loss in layer._activity_losses()]
+        layers, weights = self._walked()
+        losses = [loss for layer in layers for loss in layer._losses]
+        if self.trainable:
+            losses += [w.regularizer(w) for w in weights
+                       if w.regularizer is not None and w.trainable]
+        return losses
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _holds(store, value):
+    return any(item is value for item in store)
 
 
 def _recorded_defaults(call):

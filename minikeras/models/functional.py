@@ -27,7 +27,7 @@ from minikeras.layers.keras_tensor import KerasTensor
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
 from minikeras.tensor import Tensor
-from minikeras.utils import tree
+from minikeras.utils import tracking, tree
 
 
 class Functional(Model):
@@ -35,10 +35,11 @@ class Functional(Model):
         _check_keras_tensors(inputs, "inputs")
         _check_keras_tensors(outputs, "outputs")
         super().__init__(name=name or _unique_model_name())
-        self._inputs_struct = inputs
-        self._outputs_struct = outputs
-        self._inputs = tree.flatten(inputs)
-        self._outputs = tree.flatten(outputs)
+        with tracking.untracked():  # the graph's own structures stay as given (as in Keras)
+            self._inputs_struct = inputs
+            self._outputs_struct = outputs
+            self._inputs = tree.flatten(inputs)
+            self._outputs = tree.flatten(outputs)
         for x in self._inputs:
             if not isinstance(x._keras_history.operation, InputLayer):
                 raise ValueError(

@@ -17,6 +17,7 @@ from minikeras import callbacks as callbacks_module
 from minikeras import config, ops, optimizers
 from minikeras import metrics as metrics_module
 from minikeras.autodiff import GradientTape
+from minikeras.callbacks.callback_list import pythonify_logs
 from minikeras.models import data_adapter
 from minikeras.models.compile_utils import (
     CompileLoss,
@@ -25,7 +26,7 @@ from minikeras.models.compile_utils import (
     MultiOutputCompileMetrics,
 )
 from minikeras.quiet import quietly
-from minikeras.utils import tree
+from minikeras.utils import tracking, tree
 from minikeras.utils.py_dataset import PyDataset
 from minikeras.utils.sequence_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
@@ -37,6 +38,7 @@ class Trainer:
     _multi_output = False  # a functional model with a list or dict of outputs (see compile)
     _nested_outputs = False  # outputs nested deeper: they predict but do not train yet
 
+    @tracking.no_automatic_dependency_tracking  # the loss tracker is not one of its metrics
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
@@ -119,42 +121,61 @@ class Trainer:
     # --- metrics ------------------------------------------------------------------------
     @property
     def metrics(self):
-        if not self.compiled:
-            return []
-        if self._multi_output and self._compile_loss is not None:
-            return [self._loss_tracker, self._compile_metrics, *self._compile_loss.metrics]
-        return [self._loss_tracker, self._compile_metrics]
+        """In Keras's order: the loss tracker, the compiled metrics and, for several outputs,
+        each output's loss; then the metrics assigned to the model's attributes and to its
+        layers' (a model inside it keeps its own)."""
+        metrics = []
+        if self.compiled:
+            metrics = [self._loss_tracker]
+            if self._compile_config["metrics"] is not None or (
+                    self._compile_config["weighted_metrics"] is not None):
+                metrics.append(self._compile_metrics)
+            if self._multi_output and self._compile_loss is not None:
+                metrics += self._compile_loss.metrics
+        return metrics + [metric for layer in self._flatten_layers()
+                          if layer is self or not isinstance(layer, Trainer)
+                          for metric in layer._metrics]
 
     @property
     def metrics_names(self):
-        """``['loss', 'compile_metrics']`` (or ``['loss']`` without metrics), then, for several
-        outputs once the first batch has run, ``<output>_loss`` for each output."""
-        names = ["loss", "compile_metrics"] if self._compile_metrics.identifiers or (
-            self._compile_metrics.weighted_identifiers) else ["loss"]
-        return names + [metric.name for metric in self.metrics[2:]]
+        """``['loss', 'compile_metrics']`` (``['loss']`` if compiled without ``metrics``), then,
+        for several outputs once the first batch has run, ``<output>_loss`` for each output,
+        then the names of the metrics assigned to attributes."""
+        return [metric.name for metric in self.metrics]
 
     def reset_metrics(self):
         for metric in self.metrics:
             metric.reset_state()
 
     def get_metrics_result(self):
-        """The running values with sorted keys, as Keras logs them: Python floats, or arrays
-        for a metric with one value per class (``F1Score(average=None)``)."""
-        logs = {"loss": self._loss_tracker.result(), **self._compile_metrics.result()}
-        if self._multi_output and self._compile_loss is not None:
-            logs.update(self._compile_loss.result())  # <output>_loss
+        """The running value of each of ``metrics`` (the compiled ones give several), with
+        sorted keys: Python floats, or arrays for a metric with one value per class
+        (``F1Score(average=None)``)."""
+        logs = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                logs.update(result)
+            else:
+                logs[metric.name] = result
         return {key: _log_value(logs[key]) for key in sorted(logs)}
 
+    def _get_metrics_result_or_logs(self, logs):
+        """The metrics' values if a step returned logs of the same names, as Keras does; else
+        the step's own logs (a ``train_step`` that reports something else)."""
+        metric_logs = self.get_metrics_result()
+        return metric_logs if set(logs) == set(metric_logs) else pythonify_logs(logs)
+
     def _flatten_in_order(self, logs):
-        """``evaluate``'s list, in Keras's order: the logs named by ``model.metrics`` (for
-        several outputs: ``loss``, then each ``<output>_loss``), then the rest, sorted (the
-        per-output metrics ``<output>_<metric>``, whose names no metric object carries)."""
-        names = ["loss"] + [m.name for m in self._compile_metrics.metrics]
+        """``evaluate``'s list, in Keras's order: the logs named by ``model.metrics`` (the
+        compiled metrics one by one), then the rest, sorted (such as the per-output metrics
+        ``<output>_<metric>``, whose names no metric object carries)."""
+        names = []
+        for metric in self.metrics:
+            is_compiled = metric is self._compile_metrics
+            names += [m.name for m in metric.metrics] if is_compiled else [metric.name]
         values = [logs[name] for name in names if name in logs]
-        if self._multi_output:
-            names += [m.name for m in self.metrics[2:]]
-            values = [logs[name] for name in names if name in logs]
-            values += [logs[key] for key in sorted(logs) if key not in names]
+        values += [logs[key] for key in sorted(logs) if key not in names]
         return values[0] if len(values) == 1 else values
 
     # --- whole datasets ---------------------------------------------------------------
@@ -210,7 +231,7 @@ class Trainer:
                 callbacks.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
-            epoch_logs = dict(self.get_metrics_result() if logs else logs)
+            epoch_logs = dict(self._get_metrics_result_or_logs(logs))
             if validation_data is not None and _should_eval(epoch, validation_freq):
                 val_x, val_y, val_w = (*_unpack(validation_data), None)[:3]
                 val_logs = self.evaluate(val_x, val_y, sample_weight=val_w,
@@ -241,7 +262,7 @@ class Trainer:
             callbacks.on_test_batch_begin(step)
             logs = self.test_step(pack_x_y_sample_weight(xb, yb, wb))
             callbacks.on_test_batch_end(step, logs)
-        logs = self.get_metrics_result()
+        logs = self._get_metrics_result_or_logs(logs)
         callbacks.on_test_end(logs)
         return logs if return_dict else self._flatten_in_order(logs)
 

@@ -73,8 +73,9 @@ def _children(obj):
 
     if isinstance(obj, Sequential):
         yield "layers", obj.layers
-    # minikeras's own tracking list, and a Sequential's graph twin (Keras skips it too)
-    names = set(vars(obj)) - {"_layers", "_functional"}
+    # minikeras's own tracking (the layer's lists, its tracker, its cached walk of the layer
+    # tree), and a Sequential's graph twin (Keras skips it too)
+    names = set(vars(obj)) - {"_layers", "_tracker", "_walk", "_functional"}
     if isinstance(obj, Model):
         names.add("layers")
     for name in sorted(names, key=_name_key):

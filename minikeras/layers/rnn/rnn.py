@@ -19,6 +19,7 @@ from minikeras.layers.keras_tensor import KerasTensor
 from minikeras.layers.layer import Layer, _shape_of
 from minikeras.layers.node import Node
 from minikeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
+from minikeras.utils import tracking
 from minikeras.utils.random import make_rng
 from minikeras.variables import Variable
 
@@ -101,12 +102,13 @@ class RNN(Layer):
                 raise ValueError("When using `stateful=True` in a RNN, the batch size must be "
                                  "static. Found dynamic batch size: "
                                  f"sequence.shape={tuple(sequences_shape)}")
-            self.states = tree.map_structure(  # nested as the cell's states (stacked cells)
-                lambda zeros: Variable(ops.convert_to_numpy(zeros), dtype=self.dtype,
-                                       trainable=False, name="rnn_state"),
-                self.get_initial_state(sequences_shape[0]))
-            for variable in tree.flatten(self.states):  # not weights: Keras neither lists nor
-                variable.path = f"{self.path}/rnn_state"  # saves them
+            with tracking.untracked():  # not weights: Keras neither lists nor saves them
+                self.states = tree.map_structure(  # nested as the cell's states (stacked cells)
+                    lambda zeros: Variable(ops.convert_to_numpy(zeros), dtype=self.dtype,
+                                           trainable=False, name="rnn_state"),
+                    self.get_initial_state(sequences_shape[0]))
+            for variable in tree.flatten(self.states):
+                variable.path = f"{self.path}/rnn_state"
         self.built = True
 
     def get_initial_state(self, batch_size):
@@ -156,9 +158,10 @@ class RNN(Layer):
             if keep is not None:  # a masked step keeps the previous output and states
                 previous = (outputs[-1] if outputs and not self.zero_output_for_mask
                             else ops.zeros_like(output))
-                output = ops.where(keep[t], output, previous)
+                output = ops.where(_expand_like(keep[t], output), output, previous)
                 new_states = tree.map_structure(
-                    lambda new, old, keep_t=keep[t]: ops.where(keep_t, new, old),
+                    lambda new, old, keep_t=keep[t]: ops.where(_expand_like(keep_t, new), new,
+                                                               old),
                     new_states, states)
             states = new_states
             outputs.append(output)
@@ -266,6 +269,13 @@ def multi_output_symbolic_call(layer, inputs, args, training, kwargs):
         else KerasTensor(s, dtype=layer.dtype) for s in layer.compute_output_shape(shape))
     Node(layer, (inputs, *args), kwargs, list(outputs))
     return outputs
+
+
+def _expand_like(keep, x):
+    """A step's (batch, 1) mask column with as many axes as ``x`` (ConvLSTM's outputs and
+    states are images: (batch, 1, 1, 1)); unchanged for (batch, units) values."""
+    extra = len(x.shape) - keep.ndim
+    return keep.reshape(keep.shape + (1,) * extra) if extra > 0 else keep
 
 
 def state_shapes(state_size, batch_size):
