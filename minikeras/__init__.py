@@ -18,6 +18,7 @@ from minikeras import (
     models,
     ops,
     optimizers,
+    preprocessing,
     random,
     regularizers,
     saving,
@@ -50,5 +51,6 @@ __all__ = [
     "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential",
     "Tensor", "Variable", "activations", "backend", "callbacks", "config", "constraints",
     "datasets", "device", "initializers", "layers", "losses", "metrics", "models", "name_scope",
-    "ops", "optimizers", "random", "regularizers", "saving", "tree", "utils", "version",
+    "ops", "optimizers", "preprocessing", "random", "regularizers", "saving", "tree", "utils",
+    "version",
 ]

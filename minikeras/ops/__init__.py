@@ -7,7 +7,7 @@ returns a ``Tensor``, and is recorded by any open ``GradientTape``.
 import sys as _sys
 import types as _types
 
-from minikeras.ops import image, nn, numpy
+from minikeras.ops import image, linalg, nn, numpy
 from minikeras.ops.adaptive_pooling import adaptive_average_pool, adaptive_max_pool
 from minikeras.ops.attention import dot_product_attention
 from minikeras.ops.convolution import conv_transpose, depthwise_conv, separable_conv
@@ -43,6 +43,7 @@ from minikeras.ops.linalg import (
     eig,
     eigh,
     inv,
+    jvp,
     logdet,
     lstsq,
     lu_factor,
@@ -353,12 +354,13 @@ _quiet_functions(globals(), set(__all__) - {"is_tensor", "shape", "dtype", "valu
                                             "ndim"})
 
 
-# --- Keras's sub-namespaces: ``ops.nn``, ``ops.numpy``, ``ops.image`` -------------------------
+# --- Keras's sub-namespaces: ``ops.nn``, ``ops.numpy``, ``ops.image``, ``ops.linalg`` ----------
 # Keras keeps two objects per namespace: the implementation (keras/src/ops/nn.py) and the public
 # namespace (``keras.ops.nn``, a module holding only the exported names). minikeras does the
-# same: minikeras/ops/nn.py, numpy.py and image.py implement, and below each is replaced, as
-# ``minikeras.ops.<name>`` and in ``sys.modules``, by a namespace module that holds Keras's
-# names, bound to the quiet ops (the very objects ``minikeras.ops.relu`` and friends are).
+# same: minikeras/ops/nn.py, numpy.py, image.py and linalg.py implement, and below each is
+# replaced, as ``minikeras.ops.<name>`` and in ``sys.modules``, by a namespace module that holds
+# Keras's names, bound to the quiet ops (the very objects ``minikeras.ops.relu`` and friends
+# are).
 #
 # Why not wrap the names inside the implementation modules? Because minikeras calls its own
 # ops unwrapped in the training hot path: nn.py calls ``np_ops.multiply(...)`` through the
@@ -374,6 +376,7 @@ _NAMESPACES = {  # Keras's names: the module's own public functions, less these,
           "separable_conv", "space_to_depth"}),  # minikeras writes these in other modules
     numpy: ({"getitem", "logsumexp", "unstack"}, {"get_item", "slogdet", "tanh"}),
     image: ({"affine_transform_nhwc", "backend_resize", "resize_nhwc"}, set()),  # for layers
+    linalg: ({"logdet", "slogdet"}, set()),  # Keras files these in ops and ops.numpy
 }
 
 
@@ -393,4 +396,5 @@ def _keras_namespace(module, left_out, added):
     return namespace
 
 
-nn, numpy, image = (_keras_namespace(module, *names) for module, names in _NAMESPACES.items())
+nn, numpy, image, linalg = (_keras_namespace(module, *names)
+                            for module, names in _NAMESPACES.items())

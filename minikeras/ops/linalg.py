@@ -1,13 +1,15 @@
 """Linear algebra (``keras.ops.linalg``): norms, written with the differentiable ops of ``numpy.py``
 so the tape differentiates them through their parts (d||x||_2 / dx = x / ||x||_2), then inverses,
-solvers, determinants and decompositions from numpy.linalg, each with its derivative beside it."""
+solvers, determinants and decompositions from numpy.linalg, each with its derivative beside it,
+and ``jvp`` (a forward-mode Jacobian-vector product, computed from reverse-mode rows)."""
 
 import numpy as np
 
-from minikeras.autodiff import record
+from minikeras import tree
+from minikeras.autodiff import GradientTape, record
 from minikeras.ops import numpy as np_ops
 from minikeras.ops.core import value_of
-from minikeras.tensor import Tensor
+from minikeras.tensor import ArrayLike, Tensor
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
@@ -365,3 +367,80 @@ def matrix_rank(x, tol=None):
     if tol is None:
         tol = np.max(s, axis=-1, keepdims=True) * max(a.shape[-2:]) * np.finfo(a.dtype).eps
     return Tensor(np.sum(s > tol, axis=-1).astype(np.int32))
+
+
+# --- jvp: a forward-mode product from reverse-mode rows -----------------------------------------
+def jvp(fun, primals, tangents, has_aux=False):
+    """(fun(*primals), J·tangents): the Jacobian-vector product of ``fun`` at ``primals``.
+
+    J·v is what forward mode (TensorFlow's ``ForwardAccumulator``, ``jax.jvp``) pushes through
+    the ops. minikeras has only the reverse mode, whose pass gives uᵀJ for an output gradient u.
+    With u = e_i (1 at output entry i, 0 elsewhere) one backward pass gives row i of J, and
+
+        (J·v)_i = e_iᵀ J v = Σ_inputs <d out_i / d input, v_input>
+
+    is exact (no finite difference, no step size): it is the same chain rule, read one row at a
+    time. ``fun`` runs once on a persistent tape; each output entry then costs one backward walk
+    of that tape, so the price grows with the size of the outputs (fine for the small functions
+    tutorials differentiate; use ``GradientTape`` for a scalar loss).
+
+    As in Keras: ``primals`` and ``tangents`` are lists or tuples of the arguments (any nesting,
+    the same structure), tangents are cast to their primal's dtype, the result has the
+    structure of ``fun``'s output, and an output that depends on no floating primal (a
+    constant, or an integer result) gets ``None`` as its tangent. With ``has_aux=True``,
+    ``fun`` returns ``(output, aux)`` and the result is ``(output, tangents_out, aux)``.
+    Primals may also be NumPy arrays or numbers: each leaf is given to ``fun`` as a new Tensor
+    of its value, so the same tensor passed twice is two inputs with two tangents, as in
+    ``jax.jvp`` (TensorFlow refuses such a call).
+    """
+    if not isinstance(primals, list | tuple) or not isinstance(tangents, list | tuple):
+        raise TypeError(f"`primals` and `tangents` must be tuples or lists of arguments. "
+                        f"Received: primals={type(primals).__name__}, "
+                        f"tangents={type(tangents).__name__}")
+    flat_primals, flat_tangents = tree.flatten(primals), tree.flatten(tangents)
+    if len(flat_primals) != len(flat_tangents):
+        raise ValueError(f"`tangents` must have the structure of `primals`: {len(flat_primals)} "
+                         f"primal arrays but {len(flat_tangents)} tangents.")
+    # each primal becomes its own input, as in jax.jvp: d(a * b) = da·b + a·db even if a is b
+    inputs = [Tensor(np.asarray(value_of(p))) for p in flat_primals]
+    directions = []  # (input, tangent as the input's dtype) for the inputs that have a tangent
+    for x, t in zip(inputs, flat_tangents, strict=True):
+        dtype = np.asarray(x._value).dtype
+        t = np.asarray(value_of(t)).astype(dtype)
+        if t.shape != x.shape:
+            raise ValueError(f"Each tangent must have its primal's shape: primal {x.shape}, "
+                             f"tangent {t.shape}.")
+        if dtype.kind == "f":  # integers have no tangent space (TensorFlow: None)
+            directions.append((x, t))
+    with GradientTape(persistent=True, watch_accessed_variables=False) as tape:
+        tape.watch([x for x, _ in directions])
+        result = fun(*tree.pack_sequence_as(primals, inputs))
+    outputs, aux = result if has_aux else (result, None)
+    sources = [x for x, _ in directions]
+    tangents_out = [_jvp_of_output(tape, out, sources, [t for _, t in directions])
+                    for out in tree.flatten(outputs)]
+    tangents_out = tree.pack_sequence_as(outputs, tangents_out)
+    return (outputs, tangents_out, aux) if has_aux else (outputs, tangents_out)
+
+
+def _jvp_of_output(tape, out, sources, tangents):
+    """J·v for one output: entry i is Σ <row i of d out / d source, tangent>, the row found by a
+    backward pass seeded with e_i. None if ``out`` depends on no source."""
+    if not isinstance(out, ArrayLike) or not sources:
+        return None
+    value = np.asarray(out._value)
+    if value.dtype.kind != "f":
+        return None
+    product = np.zeros(value.size, np.float64)  # the sums in float64, then the output's dtype
+    connected = False
+    for i in range(value.size):
+        seed = np.zeros(value.shape, value.dtype)
+        seed.flat[i] = 1
+        rows = tape.gradient(out, sources, output_gradients=seed)
+        for row, t in zip(rows, tangents, strict=True):
+            if row is not None:
+                connected = True
+                product[i] += np.sum(np.asarray(row._value, np.float64) * t)
+    if not connected:
+        return None
+    return Tensor(product.reshape(value.shape).astype(value.dtype))

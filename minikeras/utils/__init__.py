@@ -1,6 +1,6 @@
 """``minikeras.utils``: labels, seeds, the progress bar, the summary table, get_file, PyDataset,
-padding sequences, splitting and windowing data, and (as in Keras) the saving registry and a few
-backend helpers."""
+padding sequences, splitting and windowing data, images as arrays and files, and (as in Keras)
+the saving registry and a few backend helpers."""
 
 from minikeras.backend import clear_session, standardize_dtype
 from minikeras.layers.keras_tensor import KerasTensor
@@ -17,6 +17,8 @@ from minikeras.utils.config import Config
 from minikeras.utils.dataset_utils import split_dataset
 from minikeras.utils.file_utils import get_file
 from minikeras.utils.graph_utils import get_source_inputs
+from minikeras.utils.image_dataset_utils import image_dataset_from_directory
+from minikeras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from minikeras.utils.io_utils import (
     disable_interactive_logging,
     enable_interactive_logging,
@@ -41,12 +43,14 @@ def is_keras_tensor(x):
 
 
 __all__ = [
-    "Config", "CustomObjectScope", "Progbar", "PyDataset", "Sequence", "clear_session",
-    "custom_object_scope", "deserialize_keras_object", "disable_interactive_logging",
-    "enable_interactive_logging", "get_custom_objects", "get_file", "get_source_inputs",
+    "Config", "CustomObjectScope", "Progbar", "PyDataset", "Sequence", "array_to_img",
+    "clear_session", "custom_object_scope", "deserialize_keras_object",
+    "disable_interactive_logging", "enable_interactive_logging", "get_custom_objects",
+    "get_file", "get_source_inputs",
     "is_interactive_logging_enabled",
-    "get_registered_name", "get_registered_object", "is_keras_tensor", "normalize",
-    "pack_x_y_sample_weight", "pad_sequences", "register_keras_serializable",
+    "get_registered_name", "get_registered_object", "image_dataset_from_directory",
+    "img_to_array", "is_keras_tensor", "load_img", "normalize",
+    "pack_x_y_sample_weight", "pad_sequences", "register_keras_serializable", "save_img",
     "serialize_keras_object", "set_random_seed", "split_dataset", "standardize_dtype",
     "text_dataset_from_directory", "timeseries_dataset_from_array", "to_categorical",
     "unpack_x_y_sample_weight",
