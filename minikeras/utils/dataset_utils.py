@@ -1,14 +1,18 @@
 """split_dataset: cut in-memory data into a left and a right part, e.g. train / test
-(``keras.utils.split_dataset``).
+(``keras.utils.split_dataset``); and the helpers the ``*_dataset_from_directory`` functions
+share: indexing a folder of class folders, the ``validation_split`` / ``subset`` rules.
 
 Keras returns two ``tf.data.Dataset`` objects; minikeras has no tf.data and returns the data
 itself, in the shape it came in: an array gives two arrays, a tuple or a list of arrays (x, y, ...)
 gives two tuples of arrays. The samples, their order and the errors are Keras's.
 """
 
+import os
 import random
 
 import numpy as np
+
+from minikeras.utils.io_utils import print_msg
 
 
 def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=None):
@@ -142,3 +146,94 @@ def _rescale_dataset_split_sizes(left_size, right_size, total_length):
                 f"`right_size`={right_size}.Resulting {side} side dataset split will be "
                 "empty. Adjust any of the aforementioned parameters")
     return int(left_size), int(right_size)
+
+
+def check_validation_split_arg(validation_split, subset, shuffle, seed):
+    if validation_split and not 0 < validation_split < 1:
+        raise ValueError(f"`validation_split` must be between 0 and 1, received: "
+                         f"{validation_split}")
+    if (validation_split or subset) and not (validation_split and subset):
+        raise ValueError("If `subset` is set, `validation_split` must be set, and inversely.")
+    if subset not in ("training", "validation", "both", None):
+        raise ValueError('`subset` must be either "training", "validation" or "both", '
+                         f"received: {subset}")
+    if validation_split and shuffle and seed is None:
+        raise ValueError("If using `validation_split` and shuffling the data, you must provide "
+                         "a `seed` argument, to make sure that there is no overlap between the "
+                         "training and validation subset.")
+
+
+def index_directory(directory, labels, formats, class_names=None, shuffle=True, seed=None,
+                    follow_links=False, verbose=True):
+    """The files under ``directory`` whose names end with one of ``formats`` (class folders in
+    sorted order, files sorted within each), their labels and the class names; shuffled
+    together with ``RandomState(seed)`` (Keras's ``dataset_utils.index_directory``)."""
+    if labels == "inferred":
+        subdirs = [subdir for subdir in sorted(os.listdir(directory))
+                   if os.path.isdir(os.path.join(directory, subdir))
+                   and not subdir.startswith(".")]
+        if class_names is not None:
+            if not set(class_names).issubset(set(subdirs)):
+                raise ValueError(
+                    "The `class_names` passed did not match the names of the subdirectories of "
+                    f"the target directory. Expected: {subdirs} (or a subset of it), but "
+                    f"received: class_names={class_names}")
+            subdirs = class_names  # keep the order given
+    else:
+        subdirs = [""]  # no labels or given labels: index from the folder itself down
+        if class_names is not None:
+            if labels is None:
+                raise ValueError("When `labels=None` (no labels), argument `class_names` cannot "
+                                 "be specified.")
+            raise ValueError("When argument `labels` is specified, argument `class_names` cannot "
+                             "be specified (the `class_names` will be the sorted list of labels).")
+    class_names = subdirs
+    formats = tuple(f.lower() for f in formats)
+    filenames, inferred = [], []
+    for index, subdir in enumerate(subdirs):
+        dirpath = os.path.join(directory, subdir)
+        walk = sorted(os.walk(dirpath, followlinks=follow_links), key=lambda x: x[0])
+        for root, _, files in walk:
+            for fname in sorted(files):
+                if fname.lower().endswith(formats):
+                    relative = os.path.relpath(os.path.join(root, fname), dirpath)
+                    filenames.append(os.path.join(os.path.basename(dirpath), relative))
+                    inferred.append(index)
+    if labels == "inferred":
+        labels = np.array(inferred, dtype="int32")
+    elif labels is None:
+        class_names = None
+    else:
+        if len(labels) != len(filenames):
+            raise ValueError(
+                "Expected the lengths of `labels` to match the number of files in the target "
+                f"directory. len(labels) is {len(labels)} while we found {len(filenames)} files "
+                f"in directory {directory}.")
+        class_names = [str(label) for label in sorted(set(labels))]
+        labels = list(labels)
+    if verbose:
+        if labels is None:
+            print_msg(f"Found {len(filenames)} files.")
+        else:
+            print_msg(f"Found {len(filenames)} files belonging to {len(class_names)} classes.")
+    file_paths = [os.path.join(directory, fname) for fname in filenames]
+    if shuffle:
+        np.random.RandomState(seed).shuffle(file_paths)
+        if labels is not None:
+            np.random.RandomState(seed).shuffle(labels)
+    return file_paths, labels, class_names
+
+
+def get_training_or_validation_split(samples, labels, validation_split, subset):
+    if not validation_split:
+        return samples, labels
+    num_val_samples = int(validation_split * len(samples))
+    if subset == "training":
+        print_msg(f"Using {len(samples) - num_val_samples} files for training.")
+        samples = samples[:-num_val_samples]
+        labels = None if labels is None else labels[:-num_val_samples]
+    elif subset == "validation":
+        print_msg(f"Using {num_val_samples} files for validation.")
+        samples = samples[-num_val_samples:]
+        labels = None if labels is None else labels[-num_val_samples:]
+    return samples, labels

@@ -17,18 +17,17 @@ pipeline (float32 pixels, but the file's uint8 for "nearest"; ``tf.image.resize_
 ``pad_to_aspect_ratio``).
 """
 
-import os
 
 import numpy as np
 
 from minikeras import backend
-from minikeras.utils.image_utils import _pil_image, smart_resize
-from minikeras.utils.io_utils import print_msg
-from minikeras.utils.py_dataset import PyDataset
-from minikeras.utils.text_dataset_utils import (
-    _check_validation_split_arg,
-    _training_or_validation_split,
+from minikeras.utils.dataset_utils import (
+    check_validation_split_arg,
+    get_training_or_validation_split,
+    index_directory,
 )
+from minikeras.utils.image_utils import _pil_image, smart_resize
+from minikeras.utils.py_dataset import PyDataset
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian",
@@ -92,7 +91,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if pad_to_aspect_ratio and crop_to_aspect_ratio:
         raise ValueError("Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set "
                          "to `True`.")
-    _check_validation_split_arg(validation_split, subset, shuffle, seed)
+    check_validation_split_arg(validation_split, subset, shuffle, seed)
     if seed is None:
         seed = np.random.randint(1e6)
     image_paths, labels, class_names = index_directory(
@@ -107,7 +106,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     num_classes = len(class_names) if class_names else 0
 
     def make(subset_name, what="images"):
-        paths, subset_labels = _training_or_validation_split(
+        paths, subset_labels = get_training_or_validation_split(
             image_paths, labels, validation_split, subset_name)
         if not paths:
             raise ValueError(f"No {what} found in directory {directory}. Allowed formats: "
@@ -231,64 +230,3 @@ def resize_with_pad(image, size, interpolation):
     padded = np.zeros((target_height, target_width, image.shape[2]), resized.dtype)
     padded[top:top + new_height, left:left + new_width] = resized
     return padded
-
-
-def index_directory(directory, labels, formats, class_names=None, shuffle=True, seed=None,
-                    follow_links=False, verbose=True):
-    """The files under ``directory`` whose names end with one of ``formats`` (class folders in
-    sorted order, files sorted within each), their labels and the class names; shuffled
-    together with ``RandomState(seed)`` (Keras's ``dataset_utils.index_directory``)."""
-    if labels == "inferred":
-        subdirs = [subdir for subdir in sorted(os.listdir(directory))
-                   if os.path.isdir(os.path.join(directory, subdir))
-                   and not subdir.startswith(".")]
-        if class_names is not None:
-            if not set(class_names).issubset(set(subdirs)):
-                raise ValueError(
-                    "The `class_names` passed did not match the names of the subdirectories of "
-                    f"the target directory. Expected: {subdirs} (or a subset of it), but "
-                    f"received: class_names={class_names}")
-            subdirs = class_names  # keep the order given
-    else:
-        subdirs = [""]  # no labels or given labels: index from the folder itself down
-        if class_names is not None:
-            if labels is None:
-                raise ValueError("When `labels=None` (no labels), argument `class_names` cannot "
-                                 "be specified.")
-            raise ValueError("When argument `labels` is specified, argument `class_names` cannot "
-                             "be specified (the `class_names` will be the sorted list of labels).")
-    class_names = subdirs
-    formats = tuple(f.lower() for f in formats)
-    filenames, inferred = [], []
-    for index, subdir in enumerate(subdirs):
-        dirpath = os.path.join(directory, subdir)
-        walk = sorted(os.walk(dirpath, followlinks=follow_links), key=lambda x: x[0])
-        for root, _, files in walk:
-            for fname in sorted(files):
-                if fname.lower().endswith(formats):
-                    relative = os.path.relpath(os.path.join(root, fname), dirpath)
-                    filenames.append(os.path.join(os.path.basename(dirpath), relative))
-                    inferred.append(index)
-    if labels == "inferred":
-        labels = np.array(inferred, dtype="int32")
-    elif labels is None:
-        class_names = None
-    else:
-        if len(labels) != len(filenames):
-            raise ValueError(
-                "Expected the lengths of `labels` to match the number of files in the target "
-                f"directory. len(labels) is {len(labels)} while we found {len(filenames)} files "
-                f"in directory {directory}.")
-        class_names = [str(label) for label in sorted(set(labels))]
-        labels = list(labels)
-    if verbose:
-        if labels is None:
-            print_msg(f"Found {len(filenames)} files.")
-        else:
-            print_msg(f"Found {len(filenames)} files belonging to {len(class_names)} classes.")
-    file_paths = [os.path.join(directory, fname) for fname in filenames]
-    if shuffle:
-        np.random.RandomState(seed).shuffle(file_paths)
-        if labels is not None:
-            np.random.RandomState(seed).shuffle(labels)
-    return file_paths, labels, class_names

@@ -13,11 +13,14 @@ Keras returns a ``tf.data.Dataset`` of ``(string tensor, labels)`` batches; mini
 ``class_names`` set as in Keras. Files are read when their batch is asked for.
 """
 
-import os
 
 import numpy as np
 
-from minikeras.utils.io_utils import print_msg
+from minikeras.utils.dataset_utils import (
+    check_validation_split_arg,
+    get_training_or_validation_split,
+    index_directory,
+)
 from minikeras.utils.py_dataset import PyDataset
 
 
@@ -56,18 +59,18 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
         raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
     if labels is None or label_mode is None:
         labels = label_mode = None
-    _check_validation_split_arg(validation_split, subset, shuffle, seed)
+    check_validation_split_arg(validation_split, subset, shuffle, seed)
     if seed is None:
         seed = np.random.randint(1e6)
-    file_paths, labels, class_names = _index_directory(
-        directory, labels, class_names, shuffle, seed, follow_links, verbose)
+    file_paths, labels, class_names = index_directory(
+        directory, labels, (".txt",), class_names, shuffle, seed, follow_links, verbose)
     if label_mode == "binary" and len(class_names) != 2:
         raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 '
                          f"class_names. Received: class_names={class_names}")
     num_classes = len(class_names) if class_names else 0
 
     def make(subset_name, what="text files"):
-        paths, subset_labels = _training_or_validation_split(
+        paths, subset_labels = get_training_or_validation_split(
             file_paths, labels, validation_split, subset_name)
         if not paths:
             raise ValueError(f"No {what} found in directory {directory}. Allowed format: .txt")
@@ -125,91 +128,3 @@ class TextFilesDataset(PyDataset):
         if self.max_length is not None:
             content = content[:self.max_length]
         return content.decode("utf-8", errors="ignore")
-
-
-def _check_validation_split_arg(validation_split, subset, shuffle, seed):
-    if validation_split and not 0 < validation_split < 1:
-        raise ValueError(f"`validation_split` must be between 0 and 1, received: "
-                         f"{validation_split}")
-    if (validation_split or subset) and not (validation_split and subset):
-        raise ValueError("If `subset` is set, `validation_split` must be set, and inversely.")
-    if subset not in ("training", "validation", "both", None):
-        raise ValueError('`subset` must be either "training", "validation" or "both", '
-                         f"received: {subset}")
-    if validation_split and shuffle and seed is None:
-        raise ValueError("If using `validation_split` and shuffling the data, you must provide "
-                         "a `seed` argument, to make sure that there is no overlap between the "
-                         "training and validation subset.")
-
-
-def _index_directory(directory, labels, class_names, shuffle, seed, follow_links, verbose):
-    """The ``.txt`` files (class folders in sorted order, files sorted within each), their
-    labels and the class names; shuffled together with ``RandomState(seed)``."""
-    if labels == "inferred":
-        subdirs = [subdir for subdir in sorted(os.listdir(directory))
-                   if os.path.isdir(os.path.join(directory, subdir))
-                   and not subdir.startswith(".")]
-        if class_names is not None:
-            if not set(class_names).issubset(set(subdirs)):
-                raise ValueError(
-                    "The `class_names` passed did not match the names of the subdirectories of "
-                    f"the target directory. Expected: {subdirs} (or a subset of it), but "
-                    f"received: class_names={class_names}")
-            subdirs = class_names  # keep the order given
-    else:
-        subdirs = [""]  # no labels or given labels: index from the folder itself down
-        if class_names is not None:
-            if labels is None:
-                raise ValueError("When `labels=None` (no labels), argument `class_names` cannot "
-                                 "be specified.")
-            raise ValueError("When argument `labels` is specified, argument `class_names` cannot "
-                             "be specified (the `class_names` will be the sorted list of labels).")
-    class_names = subdirs
-    filenames, inferred = [], []
-    for index, subdir in enumerate(subdirs):
-        dirpath = os.path.join(directory, subdir)
-        walk = sorted(os.walk(dirpath, followlinks=follow_links), key=lambda x: x[0])
-        for root, _, files in walk:
-            for fname in sorted(files):
-                if fname.lower().endswith(".txt"):
-                    relative = os.path.relpath(os.path.join(root, fname), dirpath)
-                    filenames.append(os.path.join(os.path.basename(dirpath), relative))
-                    inferred.append(index)
-    if labels == "inferred":
-        labels = np.array(inferred, dtype="int32")
-    elif labels is None:
-        class_names = None
-    else:
-        if len(labels) != len(filenames):
-            raise ValueError(
-                "Expected the lengths of `labels` to match the number of files in the target "
-                f"directory. len(labels) is {len(labels)} while we found {len(filenames)} files "
-                f"in directory {directory}.")
-        class_names = [str(label) for label in sorted(set(labels))]
-        labels = list(labels)
-    if verbose:
-        if labels is None:
-            print_msg(f"Found {len(filenames)} files.")
-        else:
-            print_msg(f"Found {len(filenames)} files belonging to {len(class_names)} classes.")
-    file_paths = [os.path.join(directory, fname) for fname in filenames]
-    if shuffle:
-        np.random.RandomState(seed).shuffle(file_paths)
-        if labels is not None:
-            np.random.RandomState(seed).shuffle(labels)
-    return file_paths, labels, class_names
-
-
-def _training_or_validation_split(samples, labels, validation_split, subset):
-    if not validation_split:
-        return samples, labels
-    num_val_samples = int(validation_split * len(samples))
-    if subset == "training":
-        print_msg(f"Using {len(samples) - num_val_samples} files for training.")
-        samples = samples[:-num_val_samples]
-        labels = None if labels is None else labels[:-num_val_samples]
-    elif subset == "validation":
-        print_msg(f"Using {num_val_samples} files for validation.")
-        samples = samples[-num_val_samples:]
-        labels = None if labels is None else labels[-num_val_samples:]
-    return samples, labels
