@@ -17,17 +17,14 @@ import minikeras
 from minikeras import constraints, initializers, regularizers
 
 SHAPE = (400, 600)
-KERAS_ONLY = {"STFT", "stft", "STFTInitializer"}  # needs scipy's windows; not in minikeras
 
 
 # --- initializers: names and configs -------------------------------------------------------------
 def test_same_initializer_names():
-    assert set(initializers.ALL_OBJECTS_DICT) == set(keras_initializers_src.ALL_OBJECTS_DICT) \
-        - KERAS_ONLY
+    assert set(initializers.ALL_OBJECTS_DICT) == set(keras_initializers_src.ALL_OBJECTS_DICT)
 
 
-@pytest.mark.parametrize("name", sorted(set(keras_initializers_src.ALL_OBJECTS_DICT)
-                                        - KERAS_ONLY))
+@pytest.mark.parametrize("name", sorted(keras_initializers_src.ALL_OBJECTS_DICT))
 def test_get_resolves_every_name_to_the_same_class(name):
     if name in ("constant", "Constant"):  # Keras: KeyError('value'); minikeras: Constant(0.0)
         with pytest.raises(KeyError):

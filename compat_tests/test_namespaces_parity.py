@@ -9,9 +9,7 @@ import minikeras
 
 COMPLETE = ["activations", "regularizers", "constraints", "initializers", "optimizers.schedules",
             "metrics", "losses", "random", "config", "tree"]
-NOT_IN_MINIKERAS = {  # deliberately left out, each with its reason
-    "initializers": {"STFT", "STFTInitializer", "stft"},  # signal-processing kernels, not MLPs
-}
+NOT_IN_MINIKERAS = {}  # deliberately left out, each with its reason (nothing now)
 
 
 def _module(root, dotted):

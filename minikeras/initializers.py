@@ -315,15 +315,100 @@ class Orthogonal(RandomInitializer):
         return {**super().get_config(), "gain": self.gain}
 
 
+# --- STFT kernels -------------------------------------------------------------------------------
+def _cosine_sum(coefficients):
+    """Σ_k a_k cos(k·φ), φ = -π .. π in M steps (SciPy's ``general_cosine``)."""
+    def window(m):
+        phi = np.linspace(-np.pi, np.pi, m)
+        return sum(a * np.cos(k * phi) for k, a in enumerate(coefficients))
+    return window
+
+
+def _bartlett(m):
+    n = np.arange(m)
+    return np.where(n <= (m - 1) / 2.0, 2.0 * n / (m - 1), 2.0 - 2.0 * n / (m - 1))
+
+
+_WINDOWS = {  # the windows of ``scipy.signal.get_window`` that need no parameter, in NumPy
+    "hann": _cosine_sum([0.5, 0.5]),
+    "hamming": _cosine_sum([0.54, 0.46]),
+    "blackman": _cosine_sum([0.42, 0.50, 0.08]),
+    "bartlett": _bartlett,
+    "boxcar": np.ones,
+    "cosine": lambda m: np.sin(np.pi / m * (np.arange(m) + 0.5)),
+}
+
+
+def get_window(name, length, periodic=False):
+    """SciPy's ``get_window(name, length, fftbins=periodic)`` (float64): the symmetric window
+    of ``length`` points, or with ``periodic`` the first ``length`` of ``length + 1`` points."""
+    if not isinstance(name, str) or name not in _WINDOWS:
+        raise ValueError(f"Invalid window name {name!r} in parameter window={name!r}! "
+                         f"minikeras knows {sorted(_WINDOWS)}.")
+    if length <= 1:
+        return np.ones(length)
+    return _WINDOWS[name](length + 1)[:length] if periodic else _WINDOWS[name](length)
+
+
+class STFT(Initializer):
+    """Conv kernels whose outputs are a windowed DFT (``keras.initializers.STFT``), of shape
+    ``(frame_length T, 1, bins F)``, with N = 2 (F - 1) and w the window:
+        real:  w[t] cos(-2π t f / N) / s        imag:  w[t] sin(-2π t f / N) / s
+    s = sqrt(Σ w²) ("density"), Σ |w| ("spectrum") or 1 (None). Computed in ``dtype`` step by
+    step as Keras does, so float32 kernels equal Keras's (their angle reaches 2π T, where
+    float32's rounding shows)."""
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ["real", "imag"]:
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str):
+            get_window(window, 1)  # an unknown name fails now, as in Keras
+        if scaling is not None and scaling not in ["density", "spectrum"]:
+            raise ValueError("Scaling is invalid, it must be `None`, 'density' or 'spectrum'. "
+                             f"Received scaling={scaling}")
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype=None):
+        dtype = np.dtype(backend.standardize_dtype(dtype))
+        frame_length, _, bins = shape
+        freq = np.arange(bins, dtype=dtype).reshape(1, 1, bins) / dtype.type((bins - 1) * 2)
+        time = np.arange(frame_length, dtype=dtype).reshape(frame_length, 1, 1)
+        args = (dtype.type(-2) * time) * freq * np.arccos(dtype.type(-1))
+        kernel = np.cos(args) if self.side == "real" else np.sin(args)
+        if self.window is None:
+            return kernel
+        win = self.window
+        if isinstance(win, str):
+            win = get_window(win, frame_length, self.periodic)
+        win = np.asarray(win).astype(dtype)
+        if win.ndim != 1 or win.shape[-1] != frame_length:
+            raise ValueError("The shape of `window` must be equal to [frame_length]."
+                             f"Received: window shape={win.shape}")
+        win = win.reshape(frame_length, 1, 1)
+        scaling = dtype.type(1)
+        if self.scaling == "density":
+            scaling = np.sqrt(np.sum(np.square(win)))
+        elif self.scaling == "spectrum":
+            scaling = np.sum(np.abs(win))
+        return (kernel * win / scaling).astype(dtype)
+
+    def get_config(self):
+        return {"side": self.side, "window": self.window, "periodic": self.periodic,
+                "scaling": self.scaling}
+
+
+stft = STFTInitializer = STFT  # Keras's other names
+
+
 # --- lookup by name ------------------------------------------------------------------------------
 ALL_OBJECTS = [Initializer, Constant, Identity, Ones, Zeros, GlorotNormal, GlorotUniform,
                HeNormal, HeUniform, LecunNormal, LecunUniform, Orthogonal, RandomNormal,
-               RandomUniform, TruncatedNormal, VarianceScaling]
+               RandomUniform, TruncatedNormal, VarianceScaling, STFT]
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({backend.to_snake_case(cls.__name__): cls for cls in ALL_OBJECTS})
 ALL_OBJECTS_DICT.update({"IdentityInitializer": Identity, "normal": RandomNormal, "one": Ones,
                          "OrthogonalInitializer": Orthogonal, "uniform": RandomUniform,
-                         "zero": Zeros})
+                         "zero": Zeros, "STFTInitializer": STFT})
 
 # Keras also exports each class under a lowercase name: ``he_normal()`` is ``HeNormal()``.
 constant, identity, ones, zeros = Constant, Identity, Ones, Zeros

@@ -341,6 +341,16 @@ from minikeras.ops.numpy import (
     zeros,
     zeros_like,
 )
+from minikeras.ops.signal import (
+    extract_sequences,
+    fft,
+    fft2,
+    ifft2,
+    irfft,
+    istft,
+    rfft,
+    stft,
+)
 from minikeras.ops.space_depth import depth_to_space, space_to_depth
 from minikeras.quiet import quiet_functions as _quiet_functions
 from minikeras.quiet import quietly as _quietly
