@@ -97,8 +97,9 @@ class Trainer:
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
+            scaled_loss = self.optimizer.scale_loss(loss)  # × loss_scale_factor, if set
         weights = self.trainable_weights
-        grads = tape.gradient(loss, weights)
+        grads = tape.gradient(scaled_loss, weights)  # apply() divides the factor out again
         self.optimizer.apply(grads, weights)
         return self._update_metrics(loss, x, y, y_pred, sample_weight)
 

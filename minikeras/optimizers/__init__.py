@@ -16,20 +16,25 @@ from minikeras.optimizers.adamw import AdamW
 from minikeras.optimizers.ftrl import Ftrl
 from minikeras.optimizers.lamb import Lamb
 from minikeras.optimizers.lion import Lion
+from minikeras.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from minikeras.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from minikeras.optimizers.muon import Muon
 from minikeras.optimizers.nadam import Nadam
 from minikeras.optimizers.optimizer import Optimizer
 from minikeras.optimizers.rmsprop import RMSprop
+from minikeras.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from minikeras.optimizers.sgd import SGD
 from minikeras.saving import serialization
 from minikeras.saving.object_registration import get_registered_object
 
 __all__ = ["Adadelta", "Adafactor", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "Lamb", "Lion",
-           "Nadam", "Optimizer", "RMSprop", "SGD", "schedules", "serialize", "deserialize", "get"]
+           "LossScaleOptimizer", "MultiOptimizer", "Muon", "Nadam", "Optimizer", "OptimizerMap",
+           "RMSprop", "SGD", "ScheduleFreeAdamW", "schedules", "serialize", "deserialize", "get"]
 
 # Keras 3.15 leaves Lamb out of its list, so there ``get("lamb")`` raises and ``deserialize``
 # returns the string "Lamb"; minikeras resolves it like the others (docs/keras-compatibility.md).
 ALL_OBJECTS = (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Ftrl, Lion, Lamb,
-               Adafactor)
+               Adafactor, Muon, MultiOptimizer, OptimizerMap, LossScaleOptimizer, ScheduleFreeAdamW)
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
 
