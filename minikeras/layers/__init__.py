@@ -74,6 +74,7 @@ from minikeras.layers.merging import (
 )
 from minikeras.layers.noise import GaussianDropout, GaussianNoise
 from minikeras.layers.normalization import Normalization
+from minikeras.layers.pipeline import Pipeline
 from minikeras.layers.pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
 from minikeras.layers.pooling_1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
 from minikeras.layers.pooling_3d import (
@@ -129,6 +130,9 @@ from minikeras.layers.rnn import (
     LSTM,
     RNN,
     Bidirectional,
+    ConvLSTM1D,
+    ConvLSTM2D,
+    ConvLSTM3D,
     GRUCell,
     LSTMCell,
     SimpleRNN,
@@ -148,7 +152,9 @@ from minikeras.layers.spatial_dropout import (
     SpatialDropout2D,
     SpatialDropout3D,
 )
+from minikeras.layers.spectral_normalization import SpectralNormalization
 from minikeras.layers.unit_normalization import UnitNormalization
+from minikeras.layers.wrapper import Wrapper
 
 __all__ = ["Activation", "ActivityRegularization", "AdaptiveAveragePooling1D",
            "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D",
@@ -157,29 +163,30 @@ __all__ = ["Activation", "ActivityRegularization", "AdaptiveAveragePooling1D",
            "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D", "BatchNormalization",
            "Bidirectional", "CategoryEncoding", "CenterCrop", "Concatenate", "Conv1D",
            "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose",
-           "Convolution1D", "Convolution1DTranspose", "Convolution2D", "Convolution2DTranspose",
-           "Convolution3D", "Convolution3DTranspose", "Cropping1D", "Cropping2D", "Cropping3D",
-           "Dense", "DepthwiseConv1D", "DepthwiseConv2D", "Discretization", "Dot", "Dropout",
-           "ELU", "EinsumDense", "Embedding", "Flatten", "GRU", "GRUCell", "GaussianDropout",
-           "GaussianNoise", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
-           "GlobalAveragePooling3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
-           "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalMaxPooling1D",
-           "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GroupNormalization", "GroupQueryAttention",
-           "GroupedQueryAttention", "HashedCrossing", "Hashing", "Identity", "Input", "InputLayer",
-           "InputSpec", "IntegerLookup", "KerasTensor", "LSTM", "LSTMCell", "Lambda", "Layer",
-           "LayerNormalization", "LeakyReLU", "Masking", "MaxPool1D", "MaxPool2D", "MaxPool3D",
-           "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Maximum", "MelSpectrogram", "Minimum",
-           "MultiHeadAttention", "Multiply", "Normalization", "PReLU", "Permute",
-           "RMSNormalization", "RNN", "RandomBrightness", "RandomContrast", "RandomCrop",
-           "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "ReLU",
-           "RepeatVector", "Rescaling", "Reshape", "Resizing", "STFTSpectrogram",
-           "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D",
-           "SeparableConvolution2D", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
-           "SpatialDropout2D", "SpatialDropout3D", "StackedRNNCells", "StringLookup", "Subtract",
+           "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Convolution1D", "Convolution1DTranspose",
+           "Convolution2D", "Convolution2DTranspose", "Convolution3D", "Convolution3DTranspose",
+           "Cropping1D", "Cropping2D", "Cropping3D", "Dense", "DepthwiseConv1D", "DepthwiseConv2D",
+           "Discretization", "Dot", "Dropout", "ELU", "EinsumDense", "Embedding", "Flatten", "GRU",
+           "GRUCell", "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D",
+           "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalAvgPool1D",
+           "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+           "GlobalMaxPool3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+           "GroupNormalization", "GroupQueryAttention", "GroupedQueryAttention", "HashedCrossing",
+           "Hashing", "Identity", "Input", "InputLayer", "InputSpec", "IntegerLookup",
+           "KerasTensor", "LSTM", "LSTMCell", "Lambda", "Layer", "LayerNormalization", "LeakyReLU",
+           "Masking", "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D", "MaxPooling2D",
+           "MaxPooling3D", "Maximum", "MelSpectrogram", "Minimum", "MultiHeadAttention",
+           "Multiply", "Normalization", "PReLU", "Permute", "Pipeline", "RMSNormalization", "RNN",
+           "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
+           "RandomTranslation", "RandomZoom", "ReLU", "RepeatVector", "Rescaling", "Reshape",
+           "Resizing", "STFTSpectrogram", "SeparableConv1D", "SeparableConv2D",
+           "SeparableConvolution1D", "SeparableConvolution2D", "SimpleRNN", "SimpleRNNCell",
+           "Softmax", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+           "SpectralNormalization", "StackedRNNCells", "StringLookup", "Subtract",
            "TextVectorization", "TimeDistributed", "UnitNormalization", "UpSampling1D",
-           "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
-           "add", "average", "concatenate", "deserialize", "dot", "maximum", "minimum", "multiply",
-           "serialize", "subtract"]
+           "UpSampling2D", "UpSampling3D", "Wrapper", "ZeroPadding1D", "ZeroPadding2D",
+           "ZeroPadding3D", "add", "average", "concatenate", "deserialize", "dot", "maximum",
+           "minimum", "multiply", "serialize", "subtract"]
 
 
 def serialize(layer):
