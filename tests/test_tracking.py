@@ -173,3 +173,15 @@ def test_weights_files_round_trip_a_model_with_layer_containers(container, tmp_p
     source.save_weights(tmp_path / "m.weights.h5")
     target.load_weights(tmp_path / "m.weights.h5")
     np.testing.assert_array_equal(target.predict(x, verbose=0), source.predict(x, verbose=0))
+
+
+def test_a_shared_layer_counts_once_and_a_cycle_ends():
+    shared = keras.layers.Dense(2, activity_regularizer="l2")
+    outer = keras.layers.Layer()
+    outer.left, outer.right = keras.layers.Layer(), keras.layers.Layer()
+    outer.left.inner, outer.right.inner = shared, shared
+    shared(np.ones((1, 3), "float32"))
+    assert outer._flatten_layers().count(shared) == 1
+    assert len(outer.losses) == 1 and len(outer.weights) == 2
+    shared.back = outer  # a cycle: the walk still ends
+    assert len(outer.weights) == 2

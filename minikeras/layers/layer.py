@@ -396,15 +396,17 @@ class Layer:
         return self._walked()[0]
 
     def _walked(self):
-        """(this layer and its sublayers, depth first; their weights), walked again only when
-        some layer's sublayers or variables changed (``tracking.version``)."""
+        """(this layer and its sublayers, depth first, each once; their weights), walked again
+        only when some layer's sublayers or variables changed (``tracking.version``)."""
         walk = self.__dict__.get("_walk")
         if walk is None or walk[0] != tracking.version:
-            layers, stack = [], [self]
+            layers, stack, seen = [], [self], set()
             while stack:
                 layer = stack.pop()
-                layers.append(layer)
-                stack += reversed(layer._layers)
+                if id(layer) not in seen:  # a layer shared by two parents counts once
+                    seen.add(id(layer))
+                    layers.append(layer)
+                    stack += reversed(layer._layers)
             weights = {id(w): w for layer in layers for w in (
                 *layer._trainable_variables, *layer._non_trainable_variables)}
             walk = self._walk = (tracking.version, layers, list(weights.values()))
