@@ -6,7 +6,8 @@ from minikeras.layers.layer import Layer
 
 class Wrapper(Layer):
     """Abstract base of the layers that take another layer and augment it
-    (``SpectralNormalization``; in Keras also ``TimeDistributed`` and ``Bidirectional``).
+    (``TimeDistributed``, ``SpectralNormalization``; ``Bidirectional`` is not one, in Keras
+    either).
 
     It stores the wrapped layer as ``self.layer`` (tracked, so its weights are the wrapper's and
     its weight paths read ``<wrapper>/<layer>/kernel``), builds it with the wrapper's input shape,

@@ -3,9 +3,10 @@
 
 from minikeras import ops
 from minikeras.layers.layer import Layer
+from minikeras.layers.wrapper import Wrapper
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Apply ``layer`` to each timestep x[:, t] of an input of shape (batch, time, ...), with the
     same weights at every step:
 
@@ -24,8 +25,7 @@ class TimeDistributed(Layer):
         if not isinstance(layer, Layer):
             raise ValueError("Please initialize `TimeDistributed` layer with a "
                              f"`keras.layers.Layer` instance. Received: {layer}")
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
 
     def _get_child_input_shape(self, input_shape):
@@ -68,16 +68,3 @@ class TimeDistributed(Layer):
             kwargs["mask"] = ops.reshape(mask, (batch * steps, *tuple(ops.shape(mask))[2:]))
         outputs = self.layer.call(folded, **kwargs)
         return ops.reshape(outputs, (batch, steps, *ops.shape(outputs)[1:]))
-
-    def get_config(self):
-        from minikeras.saving.serialization import serialize_keras_object
-
-        return {**super().get_config(), "layer": serialize_keras_object(self.layer)}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from minikeras.saving.serialization import deserialize_keras_object
-
-        config = dict(config)
-        layer = deserialize_keras_object(config.pop("layer"), custom_objects=custom_objects)
-        return cls(layer, **config)
