@@ -13,6 +13,7 @@ import random
 import numpy as np
 
 from minikeras.utils.io_utils import print_msg
+from minikeras.utils.py_dataset import PyDataset
 
 
 def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=None):
@@ -237,3 +238,47 @@ def get_training_or_validation_split(samples, labels, validation_split, subset):
         samples = samples[-num_val_samples:]
         labels = None if labels is None else labels[-num_val_samples:]
     return samples, labels
+
+
+class FilesDataset(PyDataset):
+    """The batches of ``*_dataset_from_directory``: ``(samples, labels)`` read on demand from a
+    list of files; ``read(path)`` makes one sample and ``stack(samples)`` a batch of them.
+    Labels are int32, float32 (batch, 1) for "binary", one-hot for "categorical"; with
+    ``batch_size=None`` each item is one sample."""
+
+    def __init__(self, file_paths, labels, label_mode, num_classes, batch_size):
+        super().__init__()
+        self.file_paths = list(file_paths)
+        self.labels = labels
+        self.label_mode = label_mode
+        self.num_classes = num_classes
+        self.batch_size = batch_size
+        self.class_names = None
+
+    def __len__(self):
+        if self.batch_size is None:
+            return len(self.file_paths)
+        return -(-len(self.file_paths) // self.batch_size)
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"Batch index {index} out of range for {len(self)} batches.")
+        size = self.batch_size or 1
+        selected = slice(index * size, (index + 1) * size)
+        samples = self.stack([self.read(path) for path in self.file_paths[selected]])
+        if self.label_mode is None:
+            return samples[0] if self.batch_size is None else samples
+        labels = np.asarray(self.labels[selected], dtype="int32")
+        if self.label_mode == "binary":
+            labels = labels.astype("float32")[:, None]
+        elif self.label_mode == "categorical":
+            labels = np.eye(self.num_classes, dtype="float32")[labels]
+        if self.batch_size is None:
+            return samples[0], labels[0]
+        return samples, labels
+
+    def read(self, path):
+        raise NotImplementedError
+
+    def stack(self, samples):
+        return samples

@@ -22,12 +22,12 @@ import numpy as np
 
 from minikeras import backend
 from minikeras.utils.dataset_utils import (
+    FilesDataset,
     check_validation_split_arg,
     get_training_or_validation_split,
     index_directory,
 )
 from minikeras.utils.image_utils import _pil_image, smart_resize
-from minikeras.utils.py_dataset import PyDataset
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian",
@@ -121,51 +121,24 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     return make(subset)
 
 
-class ImageFilesDataset(PyDataset):
-    """Batches of ``(images, labels)`` decoded and resized on demand from a list of paths."""
+class ImageFilesDataset(FilesDataset):
+    """Batches of ``(images, labels)``: images decoded and resized on demand, stacked."""
 
     def __init__(self, file_paths, labels, label_mode, num_classes, batch_size, image_size,
                  num_channels, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio,
                  data_format):
-        super().__init__()
-        self.file_paths = list(file_paths)
-        self.labels = labels
-        self.label_mode = label_mode
-        self.num_classes = num_classes
-        self.batch_size = batch_size
+        super().__init__(file_paths, labels, label_mode, num_classes, batch_size)
         self.image_size = image_size
         self.num_channels = num_channels
         self.interpolation = interpolation
         self.crop_to_aspect_ratio = crop_to_aspect_ratio
         self.pad_to_aspect_ratio = pad_to_aspect_ratio
         self.data_format = data_format
-        self.class_names = None
 
-    def __len__(self):
-        if self.batch_size is None:
-            return len(self.file_paths)
-        return -(-len(self.file_paths) // self.batch_size)
+    def stack(self, samples):
+        return np.stack(samples)
 
-    def __getitem__(self, index):
-        if not 0 <= index < len(self):
-            raise IndexError(f"Batch index {index} out of range for {len(self)} batches.")
-        if self.batch_size is None:
-            selected = slice(index, index + 1)
-        else:
-            selected = slice(index * self.batch_size, (index + 1) * self.batch_size)
-        images = np.stack([self.load(path) for path in self.file_paths[selected]])
-        if self.batch_size is None:
-            images = images[0]
-        if self.label_mode is None:
-            return images
-        labels = np.asarray(self.labels[selected], dtype="int32")
-        if self.label_mode == "binary":
-            labels = labels.astype("float32")[:, None]
-        elif self.label_mode == "categorical":
-            labels = np.eye(self.num_classes, dtype="float32")[labels]
-        return images, labels[0] if self.batch_size is None else labels
-
-    def load(self, path):
+    def read(self, path):
         """One image file as an array of ``image_size`` with ``num_channels``, as Keras's
         TensorFlow pipeline makes it: Pillow decodes and converts the file (grey "L", "RGB" or
         "RGBA"); the pixels are float32 for every interpolation but "nearest", which keeps the

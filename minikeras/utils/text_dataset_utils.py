@@ -17,11 +17,11 @@ Keras returns a ``tf.data.Dataset`` of ``(string tensor, labels)`` batches; mini
 import numpy as np
 
 from minikeras.utils.dataset_utils import (
+    FilesDataset,
     check_validation_split_arg,
     get_training_or_validation_split,
     index_directory,
 )
-from minikeras.utils.py_dataset import PyDataset
 
 
 def text_dataset_from_directory(directory, labels="inferred", label_mode="int", class_names=None,
@@ -85,44 +85,14 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
     return make(subset)
 
 
-class TextFilesDataset(PyDataset):
-    """Batches of ``(texts, labels)`` read on demand from a list of file paths."""
+class TextFilesDataset(FilesDataset):
+    """Batches of ``(texts, labels)``: a list of str per batch."""
 
     def __init__(self, file_paths, labels, label_mode, num_classes, max_length, batch_size):
-        super().__init__()
-        self.file_paths = list(file_paths)
-        self.labels = labels
-        self.label_mode = label_mode
-        self.num_classes = num_classes
+        super().__init__(file_paths, labels, label_mode, num_classes, batch_size)
         self.max_length = max_length
-        self.batch_size = batch_size
-        self.class_names = None
 
-    def __len__(self):
-        if self.batch_size is None:
-            return len(self.file_paths)
-        return -(-len(self.file_paths) // self.batch_size)
-
-    def __getitem__(self, index):
-        if not 0 <= index < len(self):
-            raise IndexError(f"Batch index {index} out of range for {len(self)} batches.")
-        if self.batch_size is None:
-            selected = slice(index, index + 1)
-        else:
-            selected = slice(index * self.batch_size, (index + 1) * self.batch_size)
-        texts = [self._read(path) for path in self.file_paths[selected]]
-        if self.label_mode is None:
-            return texts[0] if self.batch_size is None else texts
-        labels = np.asarray(self.labels[selected], dtype="int32")
-        if self.label_mode == "binary":
-            labels = labels.astype("float32")[:, None]
-        elif self.label_mode == "categorical":
-            labels = np.eye(self.num_classes, dtype="float32")[labels]
-        if self.batch_size is None:
-            return texts[0], labels[0]
-        return texts, labels
-
-    def _read(self, path):
+    def read(self, path):
         with open(path, "rb") as f:
             content = f.read()
         if self.max_length is not None:
