@@ -36,6 +36,7 @@ from minikeras.ops.core import (
     while_loop,
 )
 from minikeras.ops.ctc import ctc_decode, ctc_loss
+from minikeras.ops.einops import rearrange
 from minikeras.ops.linalg import (
     cholesky,
     cholesky_inverse,
@@ -57,6 +58,7 @@ from minikeras.ops.linalg import (
     svd,
 )
 from minikeras.ops.math import (
+    cdist,
     erf,
     erfc,
     erfinv,
@@ -68,6 +70,8 @@ from minikeras.ops.math import (
     segment_prod,
     segment_sum,
     top_k,
+    view_as_complex,
+    view_as_real,
 )
 from minikeras.ops.nn import (
     average_pool,

@@ -4,8 +4,9 @@ import math
 
 import numpy as np
 
-from minikeras.autodiff import record
-from minikeras.ops.core import value_of
+from minikeras import dtypes
+from minikeras.autodiff import _unbroadcast, record
+from minikeras.ops.core import _to_array, value_of
 from minikeras.ops.numpy import _floats, take_along_axis
 from minikeras.tensor import Tensor
 
@@ -216,3 +217,77 @@ def get_item(x, key):
     from minikeras.ops.numpy import getitem
 
     return getitem(x, key)
+
+
+# --- cdist, view_as_complex, view_as_real (Keras files them in keras/src/ops/math.py) ---------
+
+
+def _array(x):
+    """``x`` as a NumPy array: arrays keep their dtype, Python floats follow floatx, ints are
+    int32 and complex numbers complex128 (as Keras's ``convert_to_tensor`` on TensorFlow)."""
+    a = value_of(x)
+    return a if isinstance(a, np.ndarray) else _to_array(a)
+
+
+def cdist(x, y):
+    """Pairwise Euclidean distances: out[..., i, j] = sqrt(Σ_k (x[..., i, k] - y[..., j, k])²).
+
+    As Keras (whose signature has no ``p``: always the 2-norm) computes it on TensorFlow:
+    diff = x[..., :, None, :] - y[..., None, :, :], out = sqrt(sum(diff², axis=-1)); the batch
+    axes broadcast. Derivative: d out / d x_i = (x_i - y_j) / out, d out / d y_j = -that, each
+    step as TensorFlow takes it (sqrt' = 0.5 g / out, square' = 2 diff), so at zero distance the
+    gradient is NaN, as TensorFlow's (0.5 g / 0 = inf, then inf · 0). Integer inputs become
+    floats (Keras's declared ``result_type(x, y, float)``; TensorFlow itself refuses them).
+    """
+    a, b = _array(x), _array(y)
+    if a.ndim < 2 or b.ndim < 2:
+        raise ValueError("`cdist` inputs must have rank >= 2. "
+                         f"Received shapes: x.shape={a.shape}, y.shape={b.shape}")
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError("Last dimension of inputs to `cdist` must match. "
+                         f"Received shapes: x.shape={a.shape}, y.shape={b.shape}")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError("Batch dimensions of inputs to `cdist` must be broadcastable. "
+                         f"Received shapes: x.shape={a.shape}, y.shape={b.shape}") from None
+    dtype = dtypes.result_type(a.dtype, b.dtype, float)
+    a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+    diff = a[..., :, None, :] - b[..., None, :, :]
+    out = np.sqrt(np.sum(diff * diff, axis=-1))
+
+    def d_diff(g):  # g (..., m, n) -> (..., m, n, d): sqrt's step, then square's
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g_sum = (np.asarray(g, dtype) * np.asarray(0.5, dtype)) / out
+            return g_sum[..., None] * (np.asarray(2, dtype) * diff)
+
+    return record(out, (x, y),
+                  lambda g: _unbroadcast(np.sum(d_diff(g), axis=-2), a.shape),
+                  lambda g: _unbroadcast(-np.sum(d_diff(g), axis=-3), b.shape))
+
+
+def view_as_complex(x):
+    """x[..., 0] + i·x[..., 1], always complex64 (as Keras, whatever the input dtype).
+
+    Derivative (TensorFlow's convention for a complex cotangent g): d/d x[..., 0] = real(g),
+    d/d x[..., 1] = imag(g)."""
+    a = _array(x)
+    if a.ndim < 1 or a.shape[-1] != 2:
+        raise ValueError("Last dimension of input must be size 2 (real and imaginary). "
+                         f"Received shape: {a.shape}")
+    out = a[..., 0].astype(np.complex64) + 1j * a[..., 1].astype(np.complex64)
+    return record(out, (x,), lambda g: np.stack([np.real(g), np.imag(g)], axis=-1)
+                  .astype(a.dtype if a.dtype.kind == "f" else np.float32))
+
+
+def view_as_real(x):
+    """stack([real(x), imag(x)], axis=-1): complex64 -> float32, complex128 -> float64; a real
+    input keeps its dtype, with zeros as the imaginary part.
+
+    Derivative: a cotangent g (..., 2) goes back as g[..., 0] + i·g[..., 1] (TensorFlow's
+    gradients of ``real`` and ``imag``); for a real input, as g[..., 0]."""
+    a = _array(x)
+    out = np.stack([np.real(a), np.imag(a)], axis=-1)
+    if a.dtype.kind == "c":
+        return record(out, (x,), lambda g: (g[..., 0] + 1j * g[..., 1]).astype(a.dtype))
+    return record(out, (x,), lambda g: g[..., 0])
