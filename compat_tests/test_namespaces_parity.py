@@ -3,12 +3,13 @@
 classes under the same configs as in Keras."""
 
 import keras
+import numpy as np
 import pytest
 
 import minikeras
 
 COMPLETE = ["activations", "regularizers", "constraints", "initializers", "optimizers.schedules",
-            "metrics", "losses", "random", "config", "tree"]
+            "metrics", "losses", "random", "config", "tree", "mixed_precision"]
 NOT_IN_MINIKERAS = {}  # deliberately left out, each with its reason (nothing now)
 
 
@@ -88,3 +89,24 @@ def test_layers_deserialize_refuses_what_is_not_a_layer():
         minikeras.layers.deserialize(config)
     with pytest.raises(ValueError, match="not a `keras.layers.Layer`"):
         keras.layers.deserialize(keras.optimizers.serialize(keras.optimizers.SGD()))
+
+
+def test_mixed_precision_policies_act_as_keras_s():
+    """``keras.mixed_precision``'s older names: the global policy makes new layers' weights in
+    its dtype in both libraries; "mixed_float16", which Keras runs, minikeras refuses clearly."""
+    try:
+        for lib in (keras, minikeras):
+            lib.mixed_precision.set_global_policy("float64")
+        assert minikeras.mixed_precision.global_policy().name == (
+            keras.mixed_precision.global_policy().name) == "float64"
+        kernels = [lib.layers.Dense(2).add_weight(shape=(1,)) for lib in (keras, minikeras)]
+        assert [str(np.asarray(k).dtype) for k in kernels] == ["float64", "float64"]
+        assert minikeras.mixed_precision.Policy("float16").compute_dtype == (
+            keras.mixed_precision.Policy("float16").compute_dtype)
+        keras.mixed_precision.Policy("mixed_float16")
+        with pytest.raises(ValueError, match="mixed precision"):
+            minikeras.mixed_precision.Policy("mixed_float16")
+    finally:
+        for lib in (keras, minikeras):
+            lib.mixed_precision.set_global_policy("float32")
+    assert minikeras.mixed_precision.LossScaleOptimizer is minikeras.optimizers.LossScaleOptimizer

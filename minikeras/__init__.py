@@ -15,6 +15,7 @@ from minikeras import (
     layers,
     losses,
     metrics,
+    mixed_precision,
     models,
     ops,
     optimizers,
@@ -50,7 +51,7 @@ __all__ = [
     "DTypePolicy", "FloatDTypePolicy", "GradientTape", "Initializer", "Input", "InputSpec",
     "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential",
     "Tensor", "Variable", "activations", "backend", "callbacks", "config", "constraints",
-    "datasets", "device", "initializers", "layers", "losses", "metrics", "models", "name_scope",
-    "ops", "optimizers", "preprocessing", "random", "regularizers", "saving", "tree", "utils",
-    "version",
+    "datasets", "device", "initializers", "layers", "losses", "metrics", "mixed_precision",
+    "models", "name_scope", "ops", "optimizers", "preprocessing", "random", "regularizers",
+    "saving", "tree", "utils", "version",
 ]
