@@ -398,3 +398,16 @@ def test_messages_equal_keras(image_dir, capsys):
     keras.utils.image_dataset_from_directory(image_dir, validation_split=0.3, subset="both",
                                              seed=1)
     assert ours == capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["image_dataset_from_directory", "text_dataset_from_directory"])
+@pytest.mark.parametrize("kwargs", [dict(labels="classes"),
+                                    dict(labels=[0, 1], class_names=["a", "b"]),
+                                    dict(label_mode="sparse")], ids=str)
+def test_bad_label_arguments_raise_keras_s_errors(name, kwargs, tmp_path):
+    messages = []
+    for lib in (keras, minikeras):
+        with pytest.raises(ValueError) as error:
+            getattr(lib.utils, name)(str(tmp_path), **kwargs)
+        messages.append(str(error.value))
+    assert messages[1] == messages[0]

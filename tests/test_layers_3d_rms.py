@@ -127,27 +127,7 @@ def test_reshaping_3d_errors():
 
 # --- SpatialDropout3D --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("data_format,shape,shared_axes", [
-    ("channels_last", (6, 2, 3, 2, 8), (1, 2, 3)),
-    ("channels_first", (6, 8, 2, 3, 2), (2, 3, 4)),
-])
-def test_spatial_dropout_3d_drops_whole_channels(data_format, shape, shared_axes):
-    layer = layers.SpatialDropout3D(0.5, data_format=data_format, seed=1)
-    x = np.abs(_x(*shape, seed=12)) + 1.0
-    np.testing.assert_array_equal(layer(x).numpy(), x)  # inference: the identity
-    np.testing.assert_array_equal(layer(x, training=False).numpy(), x)
-    t = minikeras.Tensor(x)
-    with minikeras.GradientTape() as tape:
-        tape.watch(t)
-        y = layer(t, training=True)
-        total = ops.sum(y)
-    ratio = y.numpy() / x
-    assert set(np.unique(ratio).round(6)) <= {0.0, 2.0}  # dropped, or kept and scaled by 2
-    mask = ratio[(slice(None),) + tuple(slice(0, 1) if i in shared_axes else slice(None)
-                                         for i in range(1, len(shape)))]
-    np.testing.assert_array_equal(ratio, np.broadcast_to(mask, shape))  # one draw per channel
-    assert 0 < (ratio == 0).mean() < 1
-    _close(tape.gradient(total, t), ratio)  # d y / d x = mask / (1 - rate)
+# (how it drops channels: tests/test_layers_more.py, with the 1-D and 2-D ones)
 
 
 def test_spatial_dropout_3d_config_and_errors():

@@ -286,7 +286,10 @@ def test_reshaping_errors():
     (lambda: layers.SpatialDropout2D(0.5, seed=2), (4, 3, 5, 8), (1, 2)),
     (lambda: layers.SpatialDropout2D(0.5, data_format="channels_first", seed=3), (4, 8, 3, 5),
      (2, 3)),
-], ids=["1d", "2d", "2d_channels_first"])
+    (lambda: layers.SpatialDropout3D(0.5, seed=1), (6, 2, 3, 2, 8), (1, 2, 3)),
+    (lambda: layers.SpatialDropout3D(0.5, data_format="channels_first", seed=1),
+     (6, 8, 2, 3, 2), (2, 3, 4)),
+], ids=["1d", "2d", "2d_channels_first", "3d", "3d_channels_first"])
 def test_spatial_dropout_drops_whole_channels(make, shape, shared_axes):
     layer = make()
     x = np.abs(_x(*shape, seed=12)) + 1.0

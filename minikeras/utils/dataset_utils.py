@@ -149,6 +149,26 @@ def _rescale_dataset_split_sizes(left_size, right_size, total_length):
     return int(left_size), int(right_size)
 
 
+def check_labels_args(labels, label_mode, class_names, files, samples):
+    """Keras's checks of ``labels``, ``class_names`` and ``label_mode`` in the
+    ``*_dataset_from_directory`` functions (``files``: "image files", ...; ``samples``: what a
+    dataset without labels holds)."""
+    if labels not in ("inferred", None):
+        if not isinstance(labels, list | tuple):
+            raise ValueError(
+                "`labels` argument should be a list/tuple of integer labels, of the same size as "
+                f"the number of {files} in the target directory. If you wish to infer the "
+                "labels from the subdirectory names in the target directory, pass "
+                f'`labels="inferred"`. If you wish to get a dataset that only contains {samples} '
+                f"(no labels), pass `labels=None`. Received: labels={labels}")
+        if class_names:
+            raise ValueError('You can only pass `class_names` if `labels="inferred"`. Received: '
+                             f"labels={labels}, and class_names={class_names}")
+    if label_mode not in {"int", "categorical", "binary", None}:
+        raise ValueError('`label_mode` argument must be one of "int", "categorical", "binary", '
+                         f"or None. Received: label_mode={label_mode}")
+
+
 def check_validation_split_arg(validation_split, subset, shuffle, seed):
     if validation_split and not 0 < validation_split < 1:
         raise ValueError(f"`validation_split` must be between 0 and 1, received: "

@@ -18,6 +18,7 @@ import numpy as np
 
 from minikeras.utils.dataset_utils import (
     FilesDataset,
+    check_labels_args,
     check_validation_split_arg,
     get_training_or_validation_split,
     index_directory,
@@ -41,20 +42,7 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
     as Keras does before its own per-epoch tf.data shuffle, which minikeras does not add.
     ``format`` ("tf" or "grain") is checked and ignored.
     """
-    if labels not in ("inferred", None):
-        if not isinstance(labels, list | tuple):
-            raise ValueError(
-                "`labels` argument should be a list/tuple of integer labels, of the same size as "
-                "the number of text files in the target directory. If you wish to infer the "
-                "labels from the subdirectory names in the target directory, pass "
-                '`labels="inferred"`. If you wish to get a dataset that only contains text '
-                f"samples (no labels), pass `labels=None`. Received: labels={labels}")
-        if class_names:
-            raise ValueError('You can only pass `class_names` if `labels="inferred"`. Received: '
-                             f"labels={labels}, and class_names={class_names}")
-    if label_mode not in {"int", "categorical", "binary", None}:
-        raise ValueError('`label_mode` argument must be one of "int", "categorical", "binary", '
-                         f"or None. Received: label_mode={label_mode}")
+    check_labels_args(labels, label_mode, class_names, "text files", "text samples")
     if format not in ("tf", "grain"):
         raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
     if labels is None or label_mode is None:
